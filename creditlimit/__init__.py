@@ -1,0 +1,1 @@
+"""Credit-limit scoring pipeline: features, PD model, credit policy and batch scorer."""
