@@ -1,0 +1,510 @@
+"""Calibration of the raw LightGBM margin into a 12-month PD, stored as plain JSON.
+
+Two methods, both fitted on the validation part:
+
+- ``sigmoid`` (Platt scaling): ``pd = 1 / (1 + exp(-(slope * margin + intercept)))``,
+  fitted by Newton's method on Platt's smoothed targets.
+- ``isotonic``: a non-decreasing step-and-ramp map from margin to PD (scikit-learn's
+  ``IsotonicRegression``), blended with a tiny strictly increasing term so that a
+  higher raw margin always gets a strictly higher PD (see :class:`Calibrator`).
+
+:func:`choose_calibrator` picks the method by Brier score on validation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from creditlimit.errors import InputDataError, ModelError, ParamsError
+from creditlimit.i18n import register, translate
+
+__all__ = [
+    "CALIBRATION_METHODS",
+    "MIN_POSITIVES",
+    "TIE_BREAK_WEIGHT",
+    "CalibrationWarning",
+    "FewPositivesWarning",
+    "Calibrator",
+    "fit_calibrator",
+    "choose_calibrator",
+]
+
+CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "sigmoid")
+
+# Below this many bads in validation, isotonic steps follow noise, so `auto` uses
+# sigmoid and every method warns.
+MIN_POSITIVES = 50
+
+# Weight of the strictly increasing tie-break term blended into isotonic PDs. It
+# moves a PD by at most 1e-6, far below any master-scale band width.
+TIE_BREAK_WEIGHT = 1e-6
+
+_FORMAT_VERSION = 1
+
+register({
+    "model.calibration.few_positives": {
+        "en": (
+            "Validation has only {positives} bads (fewer than {minimum}); the {method} "
+            "calibration may be unstable. Add validation months (train.valid_months) "
+            "or accept the sigmoid calibration."
+        ),
+        "zh_CN": "验证集只有 {positives} 个违约样本（少于 {minimum} 个）；{method} 校准可能不稳定。请增加验证月份（train.valid_months），或接受 sigmoid 校准。",
+    },
+    "model.calibration.negative_slope": {
+        "en": (
+            "Sigmoid calibration found a slope of {slope:.4g} (higher margin, lower PD) "
+            "on validation; the slope is set to 0 so every row gets the validation "
+            "default rate. The model does not rank validation customers: review it."
+        ),
+        "zh_CN": "sigmoid 校准在验证集上得到的斜率为 {slope:.4g}（原始分越高，PD 越低）；斜率已置为 0，所有样本均取验证集违约率。模型无法对验证集客户排序，请复核模型。",
+    },
+    "model.calibration.invalid_method": {
+        "en": "train.calibration must be one of {choices}; got {value!r}.",
+        "zh_CN": "train.calibration 必须是 {choices} 之一；实际为 {value!r}。",
+    },
+    "model.calibration.one_class": {
+        "en": (
+            "Calibration needs bads and goods in validation; got {bads} bads and "
+            "{goods} goods. Move the split boundaries (train.valid_months)."
+        ),
+        "zh_CN": "校准要求验证集同时包含违约和正常样本；实际有 {bads} 个违约和 {goods} 个正常样本。请调整切分边界（train.valid_months）。",
+    },
+    "model.calibration.invalid_input": {
+        "en": (
+            "Calibration input is invalid: {problem}. Pass one finite raw margin and "
+            "one 0/1 outcome per validation row."
+        ),
+        "zh_CN": "校准输入无效：{problem}。请为每个验证样本提供一个有限的原始分和一个 0/1 结果。",
+    },
+    "model.calibration.invalid_margin": {
+        "en": (
+            "Raw margins to calibrate must be finite numbers; got {count} invalid values "
+            "(first: {example})."
+        ),
+        "zh_CN": "待校准的原始分必须是有限数值；发现 {count} 个无效值（第一个：{example}）。",
+    },
+    "model.calibration.corrupt": {
+        "en": "Stored calibrator is invalid: {problem}. Retrain and register the model.",
+        "zh_CN": "模型中保存的校准器无效：{problem}。请重新训练并注册模型。",
+    },
+})
+
+
+class CalibrationWarning(UserWarning):
+    """Calibration continued, but its PDs may be unreliable."""
+
+
+class FewPositivesWarning(CalibrationWarning):
+    """Validation has fewer than :data:`MIN_POSITIVES` bads."""
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """A fitted map from raw margin (log-odds) to PD in [0, 1].
+
+    Attributes
+    ----------
+    method : {"isotonic", "sigmoid"}
+        Calibration method.
+    slope, intercept : float
+        Platt parameters (sigmoid only; NaN for isotonic).
+    x_thresholds, y_thresholds : tuple of float
+        Isotonic knots: PD is linearly interpolated between them and held constant
+        outside them (isotonic only; empty for sigmoid).
+    tie_break_center, tie_break_scale : float
+        Mean and standard deviation of the validation margins used by the isotonic
+        tie-break (isotonic only; NaN for sigmoid).
+    n_rows, n_positives : int
+        Size of the validation sample the calibrator was fitted on.
+    selection_brier : Mapping[str, float]
+        Out-of-fold Brier score of each candidate when the method was chosen by
+        ``auto``; empty when the method was given.
+
+    Notes
+    -----
+    Isotonic regression is only non-decreasing: its plateaus give one PD to customers
+    with clearly different raw margins. The isotonic PD is therefore
+    ``(1 - w) * iso(m) + w * logistic((m - center) / scale)`` with
+    ``w = TIE_BREAK_WEIGHT``. The second term is strictly increasing, so a higher raw
+    margin always gets a strictly higher PD, and the blend moves no PD by more
+    than ``w`` and keeps it in [0, 1].
+    """
+
+    method: str
+    slope: float = math.nan
+    intercept: float = math.nan
+    x_thresholds: tuple[float, ...] = ()
+    y_thresholds: tuple[float, ...] = ()
+    tie_break_center: float = math.nan
+    tie_break_scale: float = math.nan
+    n_rows: int = 0
+    n_positives: int = 0
+    selection_brier: Mapping[str, float] = field(default_factory=dict)
+
+    def predict(self, raw_margin: object) -> np.ndarray:
+        """Map raw margins (log-odds) to PDs.
+
+        Parameters
+        ----------
+        raw_margin : array-like of shape (n_rows,)
+            Raw booster output in log-odds.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n_rows,)
+            PD in [0, 1], non-decreasing in the margin.
+
+        Raises
+        ------
+        InputDataError
+            If a margin is missing or infinite.
+        """
+        margin = _finite_margin(raw_margin)
+        if self.method == "sigmoid":
+            return _logistic(self.slope * margin + self.intercept)
+        isotonic = np.interp(margin, self.x_thresholds, self.y_thresholds)
+        tie_break = _logistic((margin - self.tie_break_center) / self.tie_break_scale)
+        blended = (1.0 - TIE_BREAK_WEIGHT) * isotonic + TIE_BREAK_WEIGHT * tie_break
+        return np.clip(blended, 0.0, 1.0)
+
+    def to_dict(self) -> dict:
+        """Return every fitted value as a JSON-safe dictionary (no pickle)."""
+        return {
+            "format_version": _FORMAT_VERSION,
+            "method": self.method,
+            "slope": _json_float(self.slope),
+            "intercept": _json_float(self.intercept),
+            "x_thresholds": list(self.x_thresholds),
+            "y_thresholds": list(self.y_thresholds),
+            "tie_break_center": _json_float(self.tie_break_center),
+            "tie_break_scale": _json_float(self.tie_break_scale),
+            "tie_break_weight": TIE_BREAK_WEIGHT,
+            "n_rows": self.n_rows,
+            "n_positives": self.n_positives,
+            "selection_brier": dict(self.selection_brier),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Calibrator:
+        """Rebuild a calibrator from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ModelError
+            If the version, method or fitted values are invalid.
+        """
+        if not isinstance(data, Mapping) or data.get("format_version") != _FORMAT_VERSION:
+            raise ModelError("model.calibration.corrupt", problem="unknown format_version")
+        if data.get("tie_break_weight") != TIE_BREAK_WEIGHT:
+            raise ModelError("model.calibration.corrupt", problem="unexpected tie_break_weight")
+        try:
+            calibrator = cls(
+                method=str(data["method"]),
+                slope=_stored_float(data["slope"]),
+                intercept=_stored_float(data["intercept"]),
+                x_thresholds=tuple(float(v) for v in data["x_thresholds"]),
+                y_thresholds=tuple(float(v) for v in data["y_thresholds"]),
+                tie_break_center=_stored_float(data["tie_break_center"]),
+                tie_break_scale=_stored_float(data["tie_break_scale"]),
+                n_rows=int(data["n_rows"]),
+                n_positives=int(data["n_positives"]),
+                selection_brier={str(k): float(v) for k, v in data["selection_brier"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ModelError("model.calibration.corrupt", problem=repr(error)) from error
+        calibrator._check_fitted()
+        return calibrator
+
+    def _check_fitted(self) -> None:
+        if self.method == "sigmoid":
+            if not (math.isfinite(self.slope) and math.isfinite(self.intercept)):
+                raise ModelError("model.calibration.corrupt", problem="slope or intercept missing")
+            if self.slope < 0:
+                raise ModelError("model.calibration.corrupt", problem="negative slope")
+            return
+        if self.method != "isotonic":
+            raise ModelError("model.calibration.corrupt", problem=f"method {self.method!r}")
+        x, y = np.asarray(self.x_thresholds), np.asarray(self.y_thresholds)
+        if x.size == 0 or x.size != y.size:
+            raise ModelError("model.calibration.corrupt", problem="isotonic knots missing")
+        if np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
+            raise ModelError("model.calibration.corrupt", problem="isotonic knots decrease")
+        if not (np.all((y >= 0) & (y <= 1)) and self.tie_break_scale > 0):
+            raise ModelError("model.calibration.corrupt", problem="isotonic values out of range")
+
+
+def fit_calibrator(raw_margin: object, y: object, *, method: str) -> Calibrator:
+    """Fit one calibration method on validation margins and outcomes.
+
+    Parameters
+    ----------
+    raw_margin : array-like of shape (n_rows,)
+        Raw booster margins (log-odds) of the validation rows.
+    y : array-like of shape (n_rows,)
+        Outcomes, 1 bad and 0 good; both classes must be present.
+    method : {"isotonic", "sigmoid"}
+        Calibration method.
+
+    Returns
+    -------
+    Calibrator
+
+    Warns
+    -----
+    FewPositivesWarning
+        If there are fewer than :data:`MIN_POSITIVES` bads.
+    CalibrationWarning
+        If the sigmoid slope comes out negative and is set to 0.
+    """
+    if method not in ("isotonic", "sigmoid"):
+        raise ParamsError(
+            "model.calibration.invalid_method", choices="isotonic, sigmoid", value=method
+        )
+    margin, outcome = _validation_sample(raw_margin, y)
+    _warn_if_few_positives(outcome, method)
+    return _fit(margin, outcome, method)
+
+
+def choose_calibrator(
+    raw_valid: object, y_valid: object, *, method: str = "auto", seed: int = 0
+) -> Calibrator:
+    """Fit the calibrator of ``method``, or for ``auto`` the one with the lower Brier.
+
+    For ``auto``, validation is split into two folds, stratified by outcome with a
+    seeded shuffle. Each candidate is fitted on one fold and scored on the other,
+    both ways round, and the candidate with the lower out-of-fold Brier score wins
+    (sigmoid on a tie). The winner is then refitted on all of validation. Scoring
+    out of fold keeps isotonic, which fits its own sample closely, from winning on
+    the same rows it was fitted on.
+
+    Parameters
+    ----------
+    raw_valid : array-like of shape (n_rows,)
+        Raw booster margins (log-odds) of the validation rows.
+    y_valid : array-like of shape (n_rows,)
+        Outcomes, 1 bad and 0 good.
+    method : {"auto", "isotonic", "sigmoid"}, default "auto"
+        Method to use; ``auto`` chooses by out-of-fold Brier score.
+    seed : int, default 0
+        Seed of the fold assignment.
+
+    Returns
+    -------
+    Calibrator
+        Fitted on all validation rows; ``selection_brier`` contains the out-of-fold
+        Brier scores when ``method == "auto"``.
+
+    Raises
+    ------
+    ParamsError
+        If ``method`` is not one of :data:`CALIBRATION_METHODS`.
+    InputDataError
+        If the inputs are invalid or validation lacks bads or goods.
+
+    Warns
+    -----
+    FewPositivesWarning
+        If validation has fewer than :data:`MIN_POSITIVES` bads. ``auto`` then picks
+        sigmoid without comparing, because isotonic steps would follow noise.
+    """
+    if method not in CALIBRATION_METHODS:
+        raise ParamsError(
+            "model.calibration.invalid_method", choices=", ".join(CALIBRATION_METHODS), value=method
+        )
+    margin, outcome = _validation_sample(raw_valid, y_valid)
+    if method != "auto":
+        _warn_if_few_positives(outcome, method)
+        return _fit(margin, outcome, method)
+    if int(outcome.sum()) < MIN_POSITIVES:
+        _warn_if_few_positives(outcome, "sigmoid")
+        return _fit(margin, outcome, "sigmoid")
+
+    folds = _two_folds(outcome, seed)
+    scores = {}
+    for candidate in ("sigmoid", "isotonic"):
+        out_of_fold = np.empty_like(margin)
+        for held_out in (0, 1):
+            fit_rows = folds != held_out
+            fitted = _fit(margin[fit_rows], outcome[fit_rows], candidate)
+            out_of_fold[~fit_rows] = fitted.predict(margin[~fit_rows])
+        scores[candidate] = float(np.mean((out_of_fold - outcome) ** 2))
+    winner = "isotonic" if scores["isotonic"] < scores["sigmoid"] else "sigmoid"
+    chosen = _fit(margin, outcome, winner)
+    return dataclasses.replace(chosen, selection_brier=scores)
+
+
+def _fit(margin: np.ndarray, outcome: np.ndarray, method: str) -> Calibrator:
+    counts = {"n_rows": int(outcome.size), "n_positives": int(outcome.sum())}
+    if method == "sigmoid":
+        slope, intercept = _fit_platt(margin, outcome)
+        return Calibrator(method="sigmoid", slope=slope, intercept=intercept, **counts)
+    x_knots, y_knots = _fit_isotonic(margin, outcome)
+    scale = float(np.std(margin))
+    return Calibrator(
+        method="isotonic",
+        x_thresholds=x_knots,
+        y_thresholds=y_knots,
+        tie_break_center=float(np.mean(margin)),
+        tie_break_scale=scale if scale > 0 else 1.0,
+        **counts,
+    )
+
+
+def _fit_isotonic(
+    margin: np.ndarray, outcome: np.ndarray
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    from sklearn.isotonic import IsotonicRegression  # lazy: sklearn import is slow
+
+    model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    model.fit(margin, outcome.astype(np.float64))
+    return (
+        tuple(float(v) for v in model.X_thresholds_),
+        tuple(float(v) for v in model.y_thresholds_),
+    )
+
+
+def _fit_platt(margin: np.ndarray, outcome: np.ndarray) -> tuple[float, float]:
+    """Fit Platt's two parameters by Newton's method with step halving.
+
+    Targets are Platt's smoothed labels, ``(n_bads + 1) / (n_bads + 2)`` for bads and
+    ``1 / (n_goods + 2)`` for goods, the same as scikit-learn's
+    ``_sigmoid_calibration`` (sklearn/calibration.py). They keep the solution finite
+    even when the margin separates the classes perfectly.
+    """
+    n_bads = float(outcome.sum())
+    n_goods = float(outcome.size) - n_bads
+    target = np.where(outcome == 1, (n_bads + 1.0) / (n_bads + 2.0), 1.0 / (n_goods + 2.0))
+    design = np.column_stack([margin, np.ones_like(margin)])
+    prior = (n_bads + 1.0) / (outcome.size + 2.0)
+    params = np.array([0.0, math.log(prior / (1.0 - prior))])
+    loss = _log_loss(design @ params, target)
+    for _ in range(100):
+        probability = _logistic(design @ params)
+        gradient = design.T @ (probability - target)
+        weights = np.maximum(probability * (1.0 - probability), 1e-12)
+        hessian = design.T @ (design * weights[:, None]) + 1e-12 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        candidate, candidate_loss = _halve_until_better(design, target, params, step, loss)
+        if candidate_loss > loss:
+            break
+        improvement = loss - candidate_loss
+        params, loss = candidate, candidate_loss
+        if improvement <= 1e-12 * max(1.0, loss):
+            break
+    slope, intercept = float(params[0]), float(params[1])
+    if slope < 0:
+        warnings.warn(
+            translate("model.calibration.negative_slope", slope=slope),
+            CalibrationWarning,
+            stacklevel=3,
+        )
+        return 0.0, math.log(prior / (1.0 - prior))
+    return slope, intercept
+
+
+def _halve_until_better(
+    design: np.ndarray, target: np.ndarray, params: np.ndarray, step: np.ndarray, loss: float
+) -> tuple[np.ndarray, float]:
+    """Halve a Newton step until it lowers the loss or becomes negligible."""
+    while True:
+        candidate = params - step
+        candidate_loss = _log_loss(design @ candidate, target)
+        if candidate_loss <= loss or np.max(np.abs(step)) < 1e-12:
+            return candidate, candidate_loss
+        step = step / 2.0
+
+
+def _log_loss(logit: np.ndarray, target: np.ndarray) -> float:
+    # log(1 + exp(-z)) and log(1 + exp(z)) written with logaddexp to stay finite.
+    losses = target * np.logaddexp(0.0, -logit) + (1 - target) * np.logaddexp(0.0, logit)
+    return float(np.sum(losses))
+
+
+def _logistic(logit: np.ndarray) -> np.ndarray:
+    """Compute 1 / (1 + exp(-z)) without overflow and with full precision in both tails."""
+    logit = np.asarray(logit, dtype=np.float64)
+    result = np.empty_like(logit)
+    positive = logit >= 0
+    result[positive] = 1.0 / (1.0 + np.exp(-logit[positive]))
+    exp_logit = np.exp(logit[~positive])
+    result[~positive] = exp_logit / (1.0 + exp_logit)
+    return result
+
+
+def _two_folds(outcome: np.ndarray, seed: int) -> np.ndarray:
+    """Assign rows to fold 0 or 1, alternating within each class after a shuffle."""
+    rng = np.random.default_rng(seed)
+    folds = np.empty(outcome.size, dtype=np.int64)
+    for label in (0, 1):
+        rows = rng.permutation(np.flatnonzero(outcome == label))
+        folds[rows] = np.arange(rows.size) % 2
+    return folds
+
+
+def _validation_sample(raw_margin: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        margin = np.asarray(raw_margin, dtype=np.float64).reshape(-1)
+        outcome = np.asarray(y, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as error:
+        raise InputDataError("model.calibration.invalid_input", problem=repr(error)) from error
+    if margin.size != outcome.size:
+        raise InputDataError(
+            "model.calibration.invalid_input",
+            problem=f"{margin.size} margins but {outcome.size} outcomes",
+        )
+    if not np.all(np.isfinite(margin)):
+        raise InputDataError("model.calibration.invalid_input", problem="a margin is not finite")
+    if not np.all(np.isin(outcome, (0.0, 1.0))):
+        raise InputDataError("model.calibration.invalid_input", problem="an outcome is not 0 or 1")
+    bads = int(outcome.sum())
+    if bads == 0 or bads == outcome.size:
+        raise InputDataError(
+            "model.calibration.one_class", bads=bads, goods=int(outcome.size) - bads
+        )
+    return margin, outcome.astype(np.int64)
+
+
+def _warn_if_few_positives(outcome: np.ndarray, method: str) -> None:
+    positives = int(outcome.sum())
+    if positives < MIN_POSITIVES:
+        warnings.warn(
+            translate(
+                "model.calibration.few_positives",
+                positives=positives,
+                minimum=MIN_POSITIVES,
+                method=method,
+            ),
+            FewPositivesWarning,
+            stacklevel=3,
+        )
+
+
+def _finite_margin(raw_margin: object) -> np.ndarray:
+    margin = np.asarray(raw_margin, dtype=np.float64).reshape(-1)
+    invalid = ~np.isfinite(margin)
+    if invalid.any():
+        raise InputDataError(
+            "model.calibration.invalid_margin",
+            count=int(invalid.sum()),
+            example=_shown(margin[np.flatnonzero(invalid)[0]]),
+        )
+    return margin
+
+
+def _json_float(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _stored_float(value: object) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _shown(value: object) -> str:
+    """Return ``repr`` of a value, with NumPy scalars shown as plain Python values."""
+    return repr(value.item() if isinstance(value, np.generic) else value)

@@ -1,0 +1,155 @@
+"""The ``creditlimit`` command: one sub-command per pipeline stage.
+
+Help texts and messages follow the locale (``CREDITLIMIT_LANG``, then ``LC_ALL``,
+``LC_MESSAGES``, ``LANG``: a value starting with ``zh`` selects Simplified
+Chinese). Heavy libraries (mlflow, dvc, shap, lightgbm) are imported inside the
+commands, so ``creditlimit --help`` stays fast.
+
+Exit codes: 0 success, 1 unexpected error, 2 invalid parameters, 3 bad input data,
+4 model problem (not found, failed gates), 6 publishing failed.
+"""
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from creditlimit.errors import CreditLimitError
+from creditlimit.i18n import locale_from_environment, register, set_locale, translate
+from creditlimit.pipelines.messages import HELP
+
+__all__ = ["main", "build_app"]
+
+log = logging.getLogger(__name__)
+
+register(HELP)
+
+
+def _h(key: str) -> str:
+    return translate(f"cli.{key}")
+
+
+def _as_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(translate("cli.bad_date", value=value)) from None
+
+
+def build_app() -> typer.Typer:
+    """Build the command tree with help texts in the active locale."""
+    app = typer.Typer(help=_h("app"), no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False)
+    import_app = typer.Typer(help=_h("import"), no_args_is_help=True)
+    app.add_typer(import_app, name="import")
+    params_option = Annotated[Path, typer.Option("--params", help=_h("opt_params"))]
+
+    @app.command("sample", help=_h("sample"))
+    def sample(
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_out_dir"))],
+        customers: Annotated[Optional[int], typer.Option("--customers", help=_h("opt_customers"))] = None,
+        months: Annotated[Optional[int], typer.Option("--months", help=_h("opt_months"))] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", help=_h("opt_seed"))] = None,
+        start: Annotated[Optional[str], typer.Option("--start", help=_h("opt_start"))] = None,
+        file_format: Annotated[str, typer.Option("--format", help=_h("opt_format"))] = "parquet",
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import sample as stage
+
+        stage.run(params_path=params, out_dir=out, customers=customers, months=months,
+                  seed=seed, start=_as_date(start) if start else None, file_format=file_format)
+
+    @import_app.command("ibm-ar", help=_h("import_ibm"))
+    def import_ibm(
+        file: Annotated[Path, typer.Argument(help=_h("arg_ibm_file"))],
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_out_dir"))],
+        currency: Annotated[str, typer.Option("--currency", help=_h("opt_currency"))] = "USD",
+    ) -> None:
+        from creditlimit.pipelines import import_ibm as stage
+
+        stage.run(csv_path=file, out_dir=out, currency=currency)
+
+    @app.command("validate", help=_h("validate"))
+    def validate(
+        raw: Annotated[Optional[Path], typer.Option("--raw", help=_h("opt_raw"))] = None,
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_out_dir"))] = Path("data/interim"),
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import validate as stage
+
+        stage.run(params_path=params, raw_dir=raw, out_dir=out)
+
+    @app.command("features", help=_h("features"))
+    def features(
+        clean: Annotated[Path, typer.Option("--clean", help=_h("opt_clean"))] = Path("data/interim/clean"),
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_out_file"))] = Path("data/features/training.parquet"),
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import features as stage
+
+        stage.run(params_path=params, clean_dir=clean, out_path=out)
+
+    @app.command("train", help=_h("train"))
+    def train(
+        training: Annotated[Path, typer.Option("--training", help=_h("opt_training"))] = Path("data/features/training.parquet"),
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_out_dir"))] = Path("data/models"),
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import train as stage
+
+        stage.run(params_path=params, training_path=training, out_dir=out)
+
+    @app.command("score", help=_h("score"))
+    def score(
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help=_h("opt_as_of"))] = None,
+        clean: Annotated[Path, typer.Option("--clean", help=_h("opt_clean"))] = Path("data/interim/clean"),
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_scores_root"))] = Path("data/scores"),
+        alias: Annotated[Optional[str], typer.Option("--model-alias", help=_h("opt_alias"))] = None,
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import score as stage
+
+        stage.run(params_path=params, as_of=_as_date(as_of) if as_of else None,
+                  clean_dir=clean, scores_root=out, model_alias=alias)
+
+    @app.command("summary", help=_h("summary"))
+    def summary(
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help=_h("opt_as_of"))] = None,
+        out: Annotated[Path, typer.Option("--out", help=_h("opt_scores_root"))] = Path("data/scores"),
+        params: params_option = Path("params.yaml"),
+    ) -> None:
+        from creditlimit.pipelines import score as stage
+
+        stage.print_existing_summary(params_path=params, as_of=_as_date(as_of) if as_of else None,
+                                     scores_root=out)
+
+    return app
+
+
+def _configure_logging() -> None:
+    level = os.environ.get("CREDITLIMIT_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("mlflow", "alembic", "urllib3", "git", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    """Run the command line: set locale and logging, report errors with exit codes."""
+    set_locale(locale_from_environment(os.environ))
+    _configure_logging()
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    app = build_app()
+    try:
+        app()
+    except CreditLimitError as error:
+        log.debug("stage failed", exc_info=True)
+        typer.secho(translate("cli.error", message=str(error)), err=True, fg=typer.colors.RED)
+        sys.exit(error.exit_code)

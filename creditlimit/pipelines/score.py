@@ -1,0 +1,216 @@
+"""Stage ``score``: regenerate limits, risk flags and reason codes as of one date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from creditlimit import __version__
+from creditlimit.errors import InputDataError
+from creditlimit.i18n import register, translate
+from creditlimit.pipelines.mlflow_settings import mlflow_settings
+from creditlimit.pipelines.params import load_params, params_hash, section
+
+__all__ = ["run", "print_existing_summary", "output_dir"]
+
+log = logging.getLogger(__name__)
+
+SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "policy", "flags", "score", "mlflow")
+ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
+
+register({
+    "score.summary": {
+        "en": (
+            "Scored {customers} customers as of {as_of} with {model} version {version}.\n"
+            "Limit actions: {increase} increases, {decrease} decreases ({pending} pending with notice), "
+            "{hold} holds, {new} new, {suspend} suspensions; {review} need review.\n"
+            "Total limits {old_total} -> {new_total} {currency}.\n"
+            "Risk flags: {flags}.\n"
+            "Limits: {limits_path}"
+        ),
+        "zh_CN": (
+            "已按 {as_of} 为 {customers} 个客户评分，模型 {model} 第 {version} 版。\n"
+            "额度调整：上调 {increase} 户，下调 {decrease} 户（其中 {pending} 户待通知后生效），"
+            "维持 {hold} 户，新授信 {new} 户，暂停 {suspend} 户；{review} 户需复核。\n"
+            "额度总额 {old_total} -> {new_total} {currency}。\n"
+            "风险预警：{flags}。\n"
+            "额度文件：{limits_path}"
+        ),
+    },
+    "score.no_flags": {"en": "none", "zh_CN": "无"},
+    "score.no_customers": {
+        "en": "No customer was onboarded before {as_of} in {clean_dir}; nothing to score. Check --as-of or the input data.",
+        "zh_CN": "{clean_dir} 中没有在 {as_of} 之前建立合作的客户，无可评分对象。请检查 --as-of 或输入数据。",
+    },
+    "score.no_run": {
+        "en": "No scoring output for {as_of} in {path}. Run `creditlimit score --as-of {as_of}` first.",
+        "zh_CN": "{path} 中没有 {as_of} 的评分结果。请先运行 `creditlimit score --as-of {as_of}`。",
+    },
+})
+
+
+def output_dir(scores_root: Path, as_of: dt.date) -> Path:
+    """Folder of the run for ``as_of``."""
+    return scores_root / f"as_of={as_of.isoformat()}"
+
+
+def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_root: Path,
+        model_alias: str | None) -> Path:
+    """Score every customer as of ``as_of`` and publish the outputs atomically."""
+    from creditlimit.features.snapshots import build_features
+    from creditlimit.features.tables import clean_table_paths, connect_tables
+    from creditlimit.models.master_scale import MasterScale
+    from creditlimit.models.registry import load_model
+    from creditlimit.serving.flags import FlagParams
+    from creditlimit.serving.policy import PolicyParams
+    from creditlimit.serving.scorer import score_portfolio
+
+    params = load_params(params_path)
+    score_params = section(params, "score")
+    as_of = as_of or dt.date.fromisoformat(str(score_params["as_of"]))
+    alias = model_alias or str(score_params["model_alias"])
+    policy = PolicyParams.from_mapping(section(params, "policy"))
+    flag_params = FlagParams.from_mapping(section(params, "flags"))
+    master_scale = MasterScale.from_mapping(section(params, "policy.pd_upper_bounds"))
+    settings = mlflow_settings(params)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    table_paths = clean_table_paths(clean_dir)
+    features = build_features(
+        connect_tables(table_paths), [as_of],
+        max_statement_age_months=int(section(params, "features.max_statement_age_months")),
+    )
+    if features.empty:
+        raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
+    timings["features_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    model = load_model(tracking_uri=settings.tracking_uri, model_name=settings.model_name, alias=alias)
+    timings["model_load_s"] = time.perf_counter() - started
+
+    manifest = _manifest(params, as_of=as_of, alias=alias, model=model, table_paths=table_paths)
+    result = score_portfolio(
+        features, model=model.python_model, master_scale=master_scale, policy=policy,
+        flag_params=flag_params, as_of=as_of, run_id=manifest["run_id"],
+        model_version=str(model.version), top_k=int(score_params["top_reasons"]),
+        batch_size=int(score_params["batch_size"]),
+        base_currency=str(section(params, "data.base_currency")),
+    )
+    timings.update(result.timings)
+    manifest["row_counts"] = _row_counts(result)
+
+    started = time.perf_counter()
+    final_dir = output_dir(scores_root, as_of)
+    _write_outputs(result, manifest, final_dir)
+    _publish(result, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"])
+    timings["write_and_publish_s"] = time.perf_counter() - started
+    log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
+
+    print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
+                       currency=str(section(params, "data.base_currency"))))
+    return final_dir
+
+
+def print_existing_summary(*, params_path: Path, as_of: dt.date | None, scores_root: Path) -> None:
+    """Print the summary of a finished run (used by ``make demo``)."""
+    from creditlimit.serving.publish import read_parquet
+
+    params = load_params(params_path)
+    as_of = as_of or dt.date.fromisoformat(str(section(params, "score.as_of")))
+    folder = output_dir(scores_root, as_of)
+    if not (folder / "manifest.json").is_file():
+        raise InputDataError("score.no_run", as_of=as_of, path=scores_root)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    print(summary_text(read_parquet(folder / "limits.parquet"), read_parquet(folder / "flags.parquet"),
+                       manifest, folder / "limits.parquet",
+                       currency=str(section(params, "data.base_currency"))))
+
+
+def summary_text(limits: pd.DataFrame, flags: pd.DataFrame, manifest: Mapping[str, Any],
+                 limits_path: Path, *, currency: str) -> str:
+    """Render the end-of-run summary in the active locale."""
+    actions = limits["action"].value_counts()
+    pending = int((limits["action"].eq("decrease") & (limits["effective_on"] > limits["as_of"])).sum())
+    flag_counts = flags["code"].value_counts().sort_index()
+    flag_text = ", ".join(f"{code} {count}" for code, count in flag_counts.items())
+    return translate(
+        "score.summary",
+        customers=len(limits), as_of=manifest["as_of"], model=manifest["model"]["name"],
+        version=manifest["model"]["version"], pending=pending,
+        review=int(limits["needs_review"].sum()),
+        old_total=f"{limits['current_limit'].sum(min_count=1) or 0:,.0f}",
+        new_total=f"{limits['new_limit'].sum():,.0f}", currency=currency,
+        flags=flag_text or translate("score.no_flags"), limits_path=limits_path,
+        **{action: int(actions.get(action, 0)) for action in ACTIONS},
+    )
+
+
+def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:
+    from creditlimit.serving.publish import file_sha256
+
+    inputs = {name: {"path": str(path), "sha256": file_sha256(path)} for name, path in sorted(table_paths.items())}
+    model_record = {"name": model.name, "version": str(model.version), "run_id": model.run_id,
+                    "uri": model.uri, "alias": alias,
+                    "default_definition": model.python_model.default_definition}
+    phash = params_hash(params, SCORE_PARAM_SECTIONS)
+    identity = json.dumps({"as_of": as_of.isoformat(), "model": model_record, "params": phash,
+                           "inputs": inputs}, sort_keys=True)
+    return {
+        "run_id": hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16],
+        "as_of": as_of.isoformat(),
+        "model": model_record,
+        "params_hash": phash,
+        "policy_version": str(section(params, "policy.version")),
+        "inputs": inputs,
+        "code_version": _code_version(),
+    }
+
+
+def _code_version() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return f"{__version__}+{commit}"
+
+
+def _row_counts(result) -> dict[str, Any]:
+    return {
+        "customers": int(len(result.limits)),
+        "actions": {a: int(n) for a, n in result.limits["action"].value_counts().sort_index().items()},
+        "flags": {c: int(n) for c, n in result.flags["code"].value_counts().sort_index().items()},
+        "explanation_rows": int(len(result.explanations)),
+    }
+
+
+def _write_outputs(result, manifest, final_dir: Path) -> None:
+    from creditlimit.serving.publish import atomic_output_dir, write_csv, write_manifest, write_parquet
+
+    with atomic_output_dir(final_dir) as tmp:
+        write_parquet(result.limits, tmp / "limits.parquet")
+        write_parquet(result.explanations, tmp / "explanations.parquet")
+        write_parquet(result.flags, tmp / "flags.parquet")
+        write_csv(result.limits, tmp / "limits.csv")
+        write_csv(result.flags, tmp / "flags.csv")
+        write_manifest(manifest, tmp / "manifest.json")
+
+
+def _publish(result, *, url: str, as_of: dt.date, run_id: str) -> None:
+    from creditlimit.serving.publish import publish_to_database
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    reasons = result.explanations[result.explanations["text_en"].notna()]
+    publish_to_database(url, {"credit_limits": result.limits, "risk_flags": result.flags,
+                              "reason_codes": reasons}, as_of=as_of, run_id=run_id)

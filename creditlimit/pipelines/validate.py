@@ -1,0 +1,62 @@
+"""Stage ``validate``: raw canonical tables to clean tables, quarantine files and counts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from creditlimit.errors import InputDataError
+from creditlimit.i18n import register, translate
+from creditlimit.pipelines.params import load_params, section
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+register({
+    "validate.done": {
+        "en": "Validated {raw}: {summary}. Clean tables and quarantine files are in {out}.",
+        "zh_CN": "已校验 {raw}：{summary}。清洗后的表和隔离文件位于 {out}。",
+    },
+    "validate.table_summary": {
+        "en": "{table} {rows_in} in / {accepted} accepted / {dropped} dropped / {quarantined} quarantined",
+        "zh_CN": "{table} 输入 {rows_in} / 接收 {accepted} / 剔除 {dropped} / 隔离 {quarantined}",
+    },
+})
+
+
+def run(*, params_path: Path, raw_dir: Path | None, out_dir: Path) -> None:
+    """Validate the raw folder named by ``raw_dir`` or params ``data.raw_dir``."""
+    from creditlimit.features.loading import read_raw_folder
+    from creditlimit.features.validation import (
+        ValidationParams,
+        validate_tables,
+        write_validation_outputs,
+    )
+
+    params = load_params(params_path)
+    raw_dir = raw_dir or Path(section(params, "data.raw_dir"))
+    validation = ValidationParams.from_mapping(section(params, "validation"))
+    started = time.perf_counter()
+    raw = read_raw_folder(raw_dir)
+    try:
+        result = validate_tables(
+            raw,
+            base_currency=str(section(params, "data.base_currency")),
+            max_reject_share=validation.max_reject_share,
+            quarantine_dir=out_dir / "quarantine",
+        )
+    except InputDataError as error:
+        # Write what was found so the user can read the quarantine files, then fail.
+        partial = getattr(error, "result", None)
+        if partial is not None:
+            write_validation_outputs(partial, out_dir)
+        raise
+    write_validation_outputs(result, out_dir)
+    log.info("validation finished in %.1f s", time.perf_counter() - started)
+    print(translate("validate.done", raw=raw_dir, out=out_dir, summary="; ".join(
+        translate("validate.table_summary", table=name, rows_in=c.rows_in, accepted=c.accepted,
+                  dropped=c.dropped_total, quarantined=c.quarantined_total)
+        for name, c in result.counts.items()
+    )))

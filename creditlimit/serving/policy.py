@@ -1,0 +1,820 @@
+"""Credit policy v1: PD grade, capacity and trading need to a proposed limit, then adjustment rules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from creditlimit.errors import InputDataError, ParamsError
+from creditlimit.i18n import register, translate_all
+from creditlimit.serving.reasons import format_value
+
+__all__ = ["PolicyParams", "propose_limits", "ACTIONS", "BINDING_RULES", "SCORED_COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
+BINDING_RULES = (
+    "need", "capacity", "el_cap", "min_limit", "max_limit", "thin_file_cap",
+    "cutoff_grade", "grade_factor", "industry_factor", "defaulted", "missing_inputs",
+    "locked", "step_up_cap", "step_down_cap", "stale_statements",
+)
+# Columns of the scored frame that the policy reads.
+SCORED_COLUMNS = (
+    "customer_id", "pd_12m", "grade", "industry", "equity_base", "revenue_base",
+    "has_statements", "avg_monthly_invoiced_6m", "payment_terms_days",
+    "statement_age_months", "current_limit", "limit_locked", "limit_valid_to",
+    "is_defaulted", "open_exposure",
+)
+DAYS_PER_MONTH = 30.0
+
+register({
+    "policy.missing_param": {
+        "en": "Policy parameter policy.{param} is missing. Add it to the policy section of params.yaml.",
+        "zh_CN": "缺少策略参数 policy.{param}。请在 params.yaml 的 policy 部分添加该参数。",
+    },
+    "policy.unknown_param": {
+        "en": (
+            "Unknown policy parameter policy.{param}. Remove it or correct its spelling. "
+            "Known parameters: {known}."
+        ),
+        "zh_CN": "未知的策略参数 policy.{param}。请删除该参数或更正拼写，可用参数为 {known}。",
+    },
+    "policy.invalid_param": {
+        "en": (
+            "Invalid policy parameter policy.{param}: it must be {rule_en}, but got {value}. "
+            "Correct the value in the policy section of params.yaml."
+        ),
+        "zh_CN": (
+            "策略参数 policy.{param} 无效：应为{rule_zh}，实际为 {value}。"
+            "请在 params.yaml 的 policy 部分修正该值。"
+        ),
+    },
+    "policy.missing_columns": {
+        "en": (
+            "The scored frame lacks the columns {columns} that the credit policy needs. "
+            "Build features with the context columns and add pd_12m and grade."
+        ),
+        "zh_CN": "评分表缺少信用策略所需的列 {columns}。请生成包含上下文列的特征表，并加入 pd_12m 和 grade。",
+    },
+    "policy.duplicate_customers": {
+        "en": "The scored frame has more than one row for customers {customers}. Score each customer once per as_of.",
+        "zh_CN": "评分表中客户 {customers} 出现多行。每个评估日每位客户只能评分一次。",
+    },
+    "policy.as_of_mismatch": {
+        "en": "The scored frame is dated {found}, but limits are requested as of {as_of}. Score the snapshots of {as_of}.",
+        "zh_CN": "评分表的评估日为 {found}，但请求的额度评估日为 {as_of}。请对 {as_of} 的快照评分。",
+    },
+    "policy.invalid_grade": {
+        "en": (
+            "Customer {customer_id} has grade '{value}', which is not on the master scale "
+            "(grades 1 to {n_grades}, or D for defaulted). Regrade the customer with the "
+            "master scale of this policy version."
+        ),
+        "zh_CN": (
+            "客户 {customer_id} 的等级“{value}”不在主标尺上（1 至 {n_grades} 级，违约为 D）。"
+            "请按本策略版本的主标尺重新评级。"
+        ),
+    },
+    "policy.invalid_pd": {
+        "en": "Customer {customer_id} has pd_12m {value}, outside [0, 1]. Check the model calibration output.",
+        "zh_CN": "客户 {customer_id} 的 pd_12m 为 {value}，超出 [0, 1] 区间。请检查模型校准输出。",
+    },
+    "policy.notice": {
+        "en": (
+            "Customer account {customer_id}: your credit limit will change from {old_limit} "
+            "to {new_limit} on {effective_on}. Until then your current limit stays in force. "
+            "If you have questions about this change, please contact our credit department "
+            "before {effective_on}."
+        ),
+        "zh_CN": (
+            "客户账户 {customer_id}：您的信用额度将于 {effective_on} 由 {old_limit} 调整为 "
+            "{new_limit}，在此之前现有额度继续有效。如对本次调整有疑问，请在 {effective_on} "
+            "之前联系我司信用管理部。"
+        ),
+    },
+})
+
+
+@dataclass(frozen=True)
+class PolicyParams:
+    """Validated ``policy`` section of params.yaml.
+
+    Attributes
+    ----------
+    version : str
+        Policy version recorded with every decision.
+    pd_upper_bounds : tuple of float
+        Master scale: grade g (1 best) covers PDs up to ``pd_upper_bounds[g-1]``.
+        Strictly increasing, ending at 1.0.
+    cutoff_grade : int
+        Grades above this get a zero limit (cash in advance).
+    grade_factors : tuple of float
+        Limit multiplier per grade, in [0, 1] and non-increasing. A factor of 0
+        is a zero limit, the same as a grade above the cut-off.
+    industry_factors : Mapping of str to float
+        Read-only limit multiplier per industry, at least 0.
+    default_industry_factor : float
+        Multiplier for an industry not listed, or a missing industry.
+    equity_share, revenue_share : float
+        Capacity limit = min(equity × equity_share, revenue × revenue_share).
+    need_buffer_days : float
+        Days added to the payment terms for the need limit.
+    lgd : float
+        Loss given default in (0, 1].
+    max_expected_loss : float
+        Expected-loss cap in base currency: limit ≤ max_expected_loss / (PD × LGD).
+    min_limit, max_limit : float
+        Policy floor and ceiling of a granted limit, base currency.
+    rounding_unit : float
+        Limits are rounded down to a multiple of this.
+    thin_file_max_limit : float
+        Ceiling for customers without a usable statement.
+    max_statement_age_months : float
+        An increase needs a statement at most this old.
+    max_step_up : float
+        Largest increase per cycle as a share of the current limit.
+    max_step_down : float
+        Largest decrease per cycle as a share of the current limit, in [0, 1].
+    notice_threshold : float
+        A decrease by more than this share of the current limit waits
+        ``notice_days`` and comes with a customer notice.
+    notice_days : int
+        Notice period in calendar days.
+    """
+
+    version: str
+    pd_upper_bounds: tuple[float, ...]
+    cutoff_grade: int
+    grade_factors: tuple[float, ...]
+    industry_factors: Mapping[str, float]
+    default_industry_factor: float
+    equity_share: float
+    revenue_share: float
+    need_buffer_days: float
+    lgd: float
+    max_expected_loss: float
+    min_limit: float
+    max_limit: float
+    rounding_unit: float
+    thin_file_max_limit: float
+    max_statement_age_months: float
+    max_step_up: float
+    max_step_down: float
+    notice_threshold: float
+    notice_days: int
+
+    @property
+    def n_grades(self) -> int:
+        """Number of non-default grades on the master scale."""
+        return len(self.pd_upper_bounds)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, object]) -> PolicyParams:
+        """Validate the ``policy`` section of params.yaml into a frozen object.
+
+        Raises
+        ------
+        ParamsError
+            If a key is missing or unknown, or a value breaks its rule. The
+            message names the key, the rule and the value received.
+        """
+        known = [field.name for field in fields(cls)]
+        for key in mapping:
+            if key not in known:
+                raise ParamsError("policy.unknown_param", param=key, known=", ".join(known))
+        for key in known:
+            if key not in mapping:
+                raise ParamsError("policy.missing_param", param=key)
+
+        values = dict(_check_scale(mapping))
+        values.update(_check_factors(mapping, n_grades=len(values["pd_upper_bounds"])))
+        values.update(_check_amounts(mapping))
+        values.update(_check_adjustment(mapping))
+        return cls(**values)
+
+
+# ---------------------------------------------------------------- parameter checks
+
+
+def _invalid(key: str, value: object, rule_en: str, rule_zh: str) -> ParamsError:
+    return ParamsError("policy.invalid_param", param=key, value=value, rule_en=rule_en, rule_zh=rule_zh)
+
+
+def _number(mapping: Mapping[str, object], key: str) -> float:
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _invalid(key, value, "a finite number", "有限数值")
+    return float(value)
+
+
+def _in_range(
+    mapping: Mapping[str, object], key: str, low: float, high: float, *, open_low: bool = False
+) -> float:
+    value = _number(mapping, key)
+    too_low = value <= low if open_low else value < low
+    if too_low or value > high:
+        bracket = "(" if open_low else "["
+        interval = f"{bracket}{low:g}, {high:g}]"
+        raise _invalid(key, value, f"in {interval}", f"区间 {interval} 内的数值")
+    return value
+
+
+def _positive(mapping: Mapping[str, object], key: str) -> float:
+    value = _number(mapping, key)
+    if value <= 0:
+        raise _invalid(key, value, "greater than 0", "大于 0 的数值")
+    return value
+
+
+def _non_negative(mapping: Mapping[str, object], key: str) -> float:
+    value = _number(mapping, key)
+    if value < 0:
+        raise _invalid(key, value, "at least 0", "不小于 0 的数值")
+    return value
+
+
+def _number_list(mapping: Mapping[str, object], key: str) -> tuple[float, ...]:
+    value = mapping[key]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise _invalid(key, value, "a non-empty list of numbers", "非空数值列表")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
+            raise _invalid(key, value, "a non-empty list of finite numbers", "由有限数值组成的非空列表")
+    return tuple(float(item) for item in value)
+
+
+def _check_scale(mapping: Mapping[str, object]) -> dict[str, object]:
+    version = mapping["version"]
+    if not isinstance(version, str) or not version.strip():
+        raise _invalid("version", version, 'a quoted text such as "2026.1"', '带引号的文本，例如 "2026.1"')
+
+    bounds = _number_list(mapping, "pd_upper_bounds")
+    increasing = all(b > a for a, b in zip(bounds, bounds[1:]))
+    if not increasing or bounds[0] <= 0 or bounds[-1] != 1.0:
+        raise _invalid(
+            "pd_upper_bounds", list(bounds),
+            "PDs in (0, 1], strictly increasing and ending at 1.0",
+            "位于 (0, 1] 的违约概率，严格递增且以 1.0 结尾",
+        )
+
+    cutoff = mapping["cutoff_grade"]
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or not 1 <= cutoff <= len(bounds):
+        raise _invalid(
+            "cutoff_grade", cutoff,
+            f"a whole grade from 1 to {len(bounds)}", f"1 至 {len(bounds)} 之间的整数等级",
+        )
+    return {"version": version, "pd_upper_bounds": bounds, "cutoff_grade": cutoff}
+
+
+def _check_factors(mapping: Mapping[str, object], *, n_grades: int) -> dict[str, object]:
+    grade_factors = _number_list(mapping, "grade_factors")
+    in_unit = all(0.0 <= f <= 1.0 for f in grade_factors)
+    non_increasing = all(b <= a for a, b in zip(grade_factors, grade_factors[1:]))
+    if len(grade_factors) != n_grades or not in_unit or not non_increasing:
+        raise _invalid(
+            "grade_factors", list(grade_factors),
+            f"{n_grades} factors (one per grade) in [0, 1] that never increase from grade 1 to {n_grades}",
+            f"{n_grades} 个系数（每级一个），位于 [0, 1] 且从 1 级到 {n_grades} 级不递增",
+        )
+
+    industry = mapping["industry_factors"]
+    if not isinstance(industry, Mapping):
+        raise _invalid("industry_factors", industry, "a mapping of industry to factor", "行业到系数的映射")
+    for name, factor in industry.items():
+        valid = not isinstance(factor, bool) and isinstance(factor, (int, float))
+        if not isinstance(name, str) or not name or not valid or not math.isfinite(factor) or factor < 0:
+            raise _invalid(
+                f"industry_factors.{name}", factor,
+                "a finite number of at least 0 under a non-empty industry name",
+                "非空行业名称下不小于 0 的有限数值",
+            )
+    return {
+        "grade_factors": grade_factors,
+        "industry_factors": MappingProxyType({k: float(v) for k, v in industry.items()}),
+        "default_industry_factor": _non_negative(mapping, "default_industry_factor"),
+        "equity_share": _in_range(mapping, "equity_share", 0.0, 1.0, open_low=True),
+        "revenue_share": _in_range(mapping, "revenue_share", 0.0, 1.0, open_low=True),
+        "need_buffer_days": _non_negative(mapping, "need_buffer_days"),
+        "lgd": _in_range(mapping, "lgd", 0.0, 1.0, open_low=True),
+    }
+
+
+def _check_amounts(mapping: Mapping[str, object]) -> dict[str, float]:
+    values = {
+        "max_expected_loss": _positive(mapping, "max_expected_loss"),
+        "min_limit": _non_negative(mapping, "min_limit"),
+        "max_limit": _positive(mapping, "max_limit"),
+        "rounding_unit": _positive(mapping, "rounding_unit"),
+        "thin_file_max_limit": _non_negative(mapping, "thin_file_max_limit"),
+    }
+    unit = values["rounding_unit"]
+    for key in ("min_limit", "max_limit", "thin_file_max_limit"):
+        steps = values[key] / unit
+        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise _invalid(
+                key, values[key],
+                f"a multiple of rounding_unit ({unit:g}) so rounding down keeps the limits",
+                f"rounding_unit（{unit:g}）的整数倍，以便向下取整后仍满足限额",
+            )
+    if values["min_limit"] > values["max_limit"]:
+        raise _invalid(
+            "min_limit", values["min_limit"],
+            f"at most max_limit ({values['max_limit']:g})", f"不大于 max_limit（{values['max_limit']:g}）",
+        )
+    if not values["min_limit"] <= values["thin_file_max_limit"] <= values["max_limit"]:
+        raise _invalid(
+            "thin_file_max_limit", values["thin_file_max_limit"],
+            f"between min_limit ({values['min_limit']:g}) and max_limit ({values['max_limit']:g})",
+            f"介于 min_limit（{values['min_limit']:g}）与 max_limit（{values['max_limit']:g}）之间",
+        )
+    # At PD 1 the expected-loss cap is max_expected_loss / lgd, and the floor must not exceed it.
+    lgd = _in_range(mapping, "lgd", 0.0, 1.0, open_low=True)
+    if values["max_expected_loss"] / lgd < values["min_limit"]:
+        raise _invalid(
+            "max_expected_loss", values["max_expected_loss"],
+            f"at least min_limit × lgd ({values['min_limit'] * lgd:g}) so the floor never breaks the expected-loss cap",
+            f"不小于 min_limit × lgd（{values['min_limit'] * lgd:g}），使最低额度不突破预期损失上限",
+        )
+    return values
+
+
+def _check_adjustment(mapping: Mapping[str, object]) -> dict[str, object]:
+    notice_days = mapping["notice_days"]
+    if isinstance(notice_days, bool) or not isinstance(notice_days, int) or notice_days < 0:
+        raise _invalid("notice_days", notice_days, "a whole number of days, at least 0", "不小于 0 的整数天数")
+    return {
+        "max_statement_age_months": _positive(mapping, "max_statement_age_months"),
+        "max_step_up": _non_negative(mapping, "max_step_up"),
+        "max_step_down": _in_range(mapping, "max_step_down", 0.0, 1.0),
+        "notice_threshold": _in_range(mapping, "notice_threshold", 0.0, 1.0),
+        "notice_days": notice_days,
+    }
+
+
+# ---------------------------------------------------------------- limits
+
+
+def propose_limits(
+    scored: pd.DataFrame,
+    *,
+    policy: PolicyParams,
+    as_of: date,
+    base_currency: str | None = None,
+) -> pd.DataFrame:
+    """Propose each customer's limit and adjust it against the current limit.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        One row per customer: the feature frame with its context columns plus
+        ``pd_12m`` (PD in [0, 1]) and ``grade`` ('1'..'n' or 'D'). The columns in
+        ``SCORED_COLUMNS`` are read, with amounts in base currency.
+    policy : PolicyParams
+        Validated policy parameters.
+    as_of : datetime.date
+        Decision date. Every change that is not pending takes effect on it.
+    base_currency : str, optional
+        Currency code written with amounts in customer notices.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, in input order, with these columns:
+
+        - ``customer_id``, ``current_limit`` (as given), ``current_limit_expired``,
+          ``limit_locked``
+        - ``capacity_limit``, ``need_limit``, ``grade_factor``,
+          ``industry_factor``, ``el_cap`` (inf when PD is 0), ``model_limit``,
+          ``proposed_limit``
+        - ``new_limit``: the limit in force from ``effective_on`` (datetime64)
+        - ``action``: one of ``ACTIONS``
+        - ``is_pending``, ``needs_review``, ``review_reason``
+        - ``binding_rule``: one of ``BINDING_RULES``
+        - ``notice_zh``, ``notice_en``: customer notice of a pending decrease
+        - ``exposure`` (open exposure), ``utilisation`` (exposure / new limit,
+          NaN when the new limit is 0), ``available_credit`` (may be negative)
+        - ``policy_version``, ``calculation_log`` (JSON text)
+
+    Raises
+    ------
+    InputDataError
+        If columns are missing, a customer appears twice, the frame's ``as_of``
+        differs, a grade is off the master scale or a PD is outside [0, 1].
+
+    Notes
+    -----
+    The model limit is min(capacity, need) × grade factor × industry factor,
+    capped by the expected-loss cap, clipped to [min_limit, max_limit] and rounded
+    down to ``rounding_unit``. Without a usable statement (capacity missing) the
+    need alone is used and ``thin_file_max_limit`` caps the result. Defaulted
+    customers, grades above the cut-off and a zero grade or industry factor get 0.
+    ``proposed_limit`` equals ``model_limit`` in policy v1.
+
+    The adjustment rules apply in this order:
+
+    1. A locked limit never moves (action ``hold``), but the proposal is still
+       shown.
+    2. A missing proposal (missing PD, grade or trading need) holds the limit in
+       force and needs review.
+    3. A temporary limit whose ``limit_valid_to`` is before ``as_of`` counts as no
+       limit, so the new and increase rules below see a current limit of 0.
+    4. A zero proposal from default, cut-off or a zero factor suspends a positive
+       limit at once.
+    5. No limit in force and a positive proposal: ``new`` at once.
+    6. An increase needs statements at most ``max_statement_age_months`` old (a
+       customer without statements never qualifies). Otherwise the limit holds and
+       needs review. An increase is capped at current × (1 + max_step_up),
+       rounded down.
+    7. A decrease stops at current × (1 - max_step_down), rounded up. A decrease
+       by more than ``notice_threshold`` of the current limit is pending until
+       ``as_of + notice_days`` and comes with a customer notice.
+    """
+    as_of = pd.Timestamp(as_of).date()
+    inputs = _read_inputs(scored, policy=policy, as_of=as_of)
+    steps = _model_limits(inputs, policy)
+    steps.update(_adjust_limits(inputs, steps, policy, as_of))
+    steps["proposed_limit"] = steps["model_limit"]
+
+    frame = _assemble(inputs, steps, policy, as_of, base_currency)
+    logger.info(
+        "proposed limits for %d customers as of %s (policy %s): %s",
+        len(frame), as_of, policy.version, frame["action"].value_counts().to_dict(),
+    )
+    return frame
+
+
+def _read_inputs(scored: pd.DataFrame, *, policy: PolicyParams, as_of: date) -> dict[str, np.ndarray]:
+    """Check the scored frame and return its policy inputs as numpy arrays."""
+    missing = [column for column in SCORED_COLUMNS if column not in scored.columns]
+    if missing:
+        raise InputDataError("policy.missing_columns", columns=missing)
+    duplicated = scored["customer_id"][scored["customer_id"].duplicated()]
+    if len(duplicated):
+        raise InputDataError("policy.duplicate_customers", customers=list(duplicated.unique()[:5]))
+    if "as_of" in scored.columns:
+        found = sorted({d.date() for d in pd.to_datetime(scored["as_of"]).dropna()} - {as_of})
+        if found:
+            raise InputDataError("policy.as_of_mismatch", found=found[0].isoformat(), as_of=as_of.isoformat())
+
+    customer_ids = scored["customer_id"].to_numpy(dtype=object)
+    pd_12m = _floats(scored["pd_12m"])
+    out_of_range = np.flatnonzero((pd_12m < 0) | (pd_12m > 1))
+    if out_of_range.size:
+        i = out_of_range[0]
+        raise InputDataError("policy.invalid_pd", customer_id=customer_ids[i], value=pd_12m[i])
+    grade_number, grade_is_default, grade_text = _parse_grades(scored["grade"], customer_ids, policy)
+
+    valid_to = pd.to_datetime(scored["limit_valid_to"])
+    return {
+        "customer_id": customer_ids,
+        "pd_12m": pd_12m,
+        "grade": grade_text,
+        "grade_number": grade_number,
+        "industry": scored["industry"].to_numpy(dtype=object),
+        "equity_base": _floats(scored["equity_base"]),
+        "revenue_base": _floats(scored["revenue_base"]),
+        "has_statements": _booleans(scored["has_statements"]),
+        "avg_monthly_invoiced_6m": _floats(scored["avg_monthly_invoiced_6m"]),
+        "payment_terms_days": _floats(scored["payment_terms_days"]),
+        "statement_age_months": _floats(scored["statement_age_months"]),
+        "current_limit": _floats(scored["current_limit"]),
+        "limit_locked": _booleans(scored["limit_locked"]),
+        "limit_valid_to": valid_to.to_numpy(),
+        "current_limit_expired": (valid_to < pd.Timestamp(as_of)).to_numpy(dtype=bool),
+        # A 'D' grade is a default as well as the is_defaulted flag.
+        "is_defaulted": _booleans(scored["is_defaulted"]) | grade_is_default,
+        "open_exposure": _floats(scored["open_exposure"]),
+    }
+
+
+def _parse_grades(
+    grades: pd.Series, customer_ids: np.ndarray, policy: PolicyParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map grade text to its number (NaN for D or missing) and a D mask."""
+    scale = {str(g): float(g) for g in range(1, policy.n_grades + 1)}
+    text = np.array([None if pd.isna(g) else str(g) for g in grades], dtype=object)
+    number = np.full(len(text), np.nan)
+    is_default = np.zeros(len(text), dtype=bool)
+    for i, grade in enumerate(text):
+        if grade is None:
+            continue
+        if grade == "D":
+            is_default[i] = True
+        elif grade in scale:
+            number[i] = scale[grade]
+        else:
+            raise InputDataError(
+                "policy.invalid_grade", customer_id=customer_ids[i], value=grade, n_grades=policy.n_grades
+            )
+    return number, is_default, text
+
+
+def _model_limits(inputs: dict[str, np.ndarray], policy: PolicyParams) -> dict[str, np.ndarray]:
+    """Compute the policy limit before the adjustment rules, with the rule that set it."""
+    has_statements = inputs["has_statements"]
+    equity, revenue = inputs["equity_base"], inputs["revenue_base"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Capacity is the lower of the equity and revenue shares, and 0 once either base is not positive.
+        from_equity = equity * policy.equity_share
+        from_revenue = revenue * policy.revenue_share
+        capacity = np.minimum(from_equity, from_revenue)
+        capacity = np.where(has_statements & ((equity <= 0) | (revenue <= 0)), 0.0, capacity)
+        capacity = np.where(has_statements, capacity, np.nan)
+
+        # Need: recent monthly volume over the payment terms plus the buffer.
+        days = inputs["payment_terms_days"] + policy.need_buffer_days
+        need = np.maximum(inputs["avg_monthly_invoiced_6m"] * days / DAYS_PER_MONTH, 0.0)
+
+        # A thin file has no usable capacity, so the need alone sets the base.
+        thin_file = np.isnan(capacity)
+        base = np.where(thin_file, need, np.minimum(capacity, need))
+        rule = np.where(~thin_file & (capacity < need), "capacity", "need").astype(object)
+
+        grade_factor = _grade_factors(inputs, policy)
+        industry_factor = _industry_factors(inputs["industry"], policy)
+        factored = base * grade_factor * industry_factor
+        el_cap = policy.max_expected_loss / (inputs["pd_12m"] * policy.lgd)
+
+    capped = np.minimum(factored, el_cap)
+    rule = np.where(el_cap < factored, "el_cap", rule)
+    clipped = np.clip(capped, policy.min_limit, policy.max_limit)
+    rule = np.where(capped < policy.min_limit, "min_limit", rule)
+    rule = np.where(capped > policy.max_limit, "max_limit", rule)
+    over_thin_cap = thin_file & (clipped > policy.thin_file_max_limit)
+    clipped = np.where(over_thin_cap, policy.thin_file_max_limit, clipped)
+    rule = np.where(over_thin_cap, "thin_file_cap", rule)
+    model_limit = _round_down(clipped, policy.rounding_unit)
+    rule = np.where(np.isnan(model_limit), "missing_inputs", rule)
+
+    # Zero decisions override the formula, and the first matching reason is recorded.
+    zero_rule = np.select(
+        [
+            inputs["is_defaulted"],
+            inputs["grade_number"] > policy.cutoff_grade,
+            grade_factor == 0,
+            industry_factor == 0,
+        ],
+        ["defaulted", "cutoff_grade", "grade_factor", "industry_factor"],
+        default="",
+    ).astype(object)
+    zero_decision = zero_rule != ""
+    return {
+        "capacity_from_equity": from_equity,
+        "capacity_from_revenue": from_revenue,
+        "capacity_limit": capacity,
+        "need_limit": need,
+        "thin_file": thin_file,
+        "base_limit": base,
+        "grade_factor": grade_factor,
+        "industry_factor": industry_factor,
+        "factored_limit": factored,
+        "el_cap": el_cap,
+        "zero_decision": zero_decision,
+        "model_limit": np.where(zero_decision, 0.0, model_limit),
+        "proposal_rule": np.where(zero_decision, zero_rule, rule),
+    }
+
+
+def _grade_factors(inputs: dict[str, np.ndarray], policy: PolicyParams) -> np.ndarray:
+    factors = np.asarray(policy.grade_factors)
+    number = inputs["grade_number"]
+    known = ~np.isnan(number)
+    result = np.full(number.shape, np.nan)
+    result[known] = factors[number[known].astype(int) - 1]
+    # A defaulted customer gets factor 0, which records that it gets no credit.
+    return np.where(inputs["is_defaulted"], 0.0, result)
+
+
+def _industry_factors(industry: np.ndarray, policy: PolicyParams) -> np.ndarray:
+    table = policy.industry_factors
+    return np.array(
+        [table.get(name, policy.default_industry_factor) if isinstance(name, str) else policy.default_industry_factor
+         for name in industry],
+        dtype=np.float64,
+    )
+
+
+def _adjust_limits(
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams, as_of: date
+) -> dict[str, np.ndarray]:
+    """Apply the adjustment rules to the model limit against the limit in force."""
+    current = inputs["current_limit"]
+    has_current = current > 0
+    in_force = np.where(has_current & ~inputs["current_limit_expired"], current, 0.0)
+    proposal = steps["model_limit"]
+    fresh = inputs["statement_age_months"] <= policy.max_statement_age_months
+    up_cap = _round_down(in_force * (1 + policy.max_step_up), policy.rounding_unit)
+    down_floor = np.minimum(_round_up(in_force * (1 - policy.max_step_down), policy.rounding_unit), in_force)
+    increase_to = np.minimum(proposal, up_cap)
+    decrease_to = np.maximum(proposal, down_floor)
+
+    # The cases are in priority order, and the first true condition decides.
+    conditions = {
+        "locked": inputs["limit_locked"],
+        "missing": np.isnan(proposal),
+        "suspend": steps["zero_decision"] & (in_force > 0),
+        "new": (in_force == 0) & (proposal > 0),
+        "no_limit": in_force == 0,
+        "stale_increase": (proposal > in_force) & ~fresh,
+        "increase": (proposal > in_force) & (increase_to > in_force),
+        "increase_rounded_away": proposal > in_force,
+        "decrease": (proposal < in_force) & (decrease_to < in_force),
+        "decrease_capped_away": proposal < in_force,
+    }
+    rule = steps["proposal_rule"]
+    choices = {
+        # case: (new limit, action, binding rule)
+        "locked": (np.where(has_current, current, 0.0), "hold", "locked"),
+        "missing": (in_force, "hold", "missing_inputs"),
+        "suspend": (0.0, "suspend", rule),
+        "new": (proposal, "new", rule),
+        "no_limit": (0.0, "hold", rule),
+        "stale_increase": (in_force, "hold", "stale_statements"),
+        "increase": (increase_to, "increase", np.where(up_cap < proposal, "step_up_cap", rule)),
+        "increase_rounded_away": (in_force, "hold", "step_up_cap"),
+        "decrease": (decrease_to, "decrease", np.where(down_floor > proposal, "step_down_cap", rule)),
+        "decrease_capped_away": (in_force, "hold", "step_down_cap"),
+    }
+    masks = list(conditions.values())
+    new_limit = np.select(masks, [c[0] for c in choices.values()], default=in_force)
+    action = np.select(masks, [c[1] for c in choices.values()], default="hold").astype(object)
+    binding_rule = np.select(masks, [c[2] for c in choices.values()], default=rule).astype(object)
+    case = np.select(masks, list(conditions), default="unchanged").astype(object)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_cut = (in_force - new_limit) / in_force
+    is_pending = (action == "decrease") & (relative_cut > policy.notice_threshold)
+    start = np.datetime64(as_of, "D")
+    effective_on = np.where(is_pending, start + np.timedelta64(policy.notice_days, "D"), start)
+    review_reason = _review_reasons(inputs, steps, case, has_current)
+    return {
+        "limit_in_force": in_force,
+        "statements_fresh": fresh,
+        "step_up_cap": up_cap,
+        "step_down_floor": down_floor,
+        "new_limit": new_limit,
+        "action": action,
+        "binding_rule": binding_rule,
+        "is_pending": is_pending,
+        "effective_on": effective_on.astype("datetime64[ms]"),
+        "needs_review": review_reason != "",
+        "review_reason": np.where(review_reason == "", None, review_reason),
+    }
+
+
+def _review_reasons(
+    inputs: dict[str, np.ndarray],
+    steps: dict[str, np.ndarray],
+    case: np.ndarray,
+    has_current: np.ndarray,
+) -> np.ndarray:
+    """Name why a decision needs an analyst, or '' when it does not."""
+    locked = case == "locked"
+    reason = np.select(
+        [
+            locked & np.isnan(steps["model_limit"]),
+            locked & steps["zero_decision"] & has_current,
+            locked & inputs["current_limit_expired"] & has_current,
+            case == "missing",
+            case == "stale_increase",
+        ],
+        ["locked_missing_inputs", "locked_zero_proposal", "locked_expired_limit",
+         "missing_inputs", "stale_statements_for_increase"],
+        default="",
+    )
+    return reason.astype(object)
+
+
+def _round_down(values: np.ndarray, unit: float) -> np.ndarray:
+    # The small tolerance keeps a value like 11999.999999 (float error) on 12000.
+    return np.floor(values / unit + 1e-9) * unit
+
+
+def _round_up(values: np.ndarray, unit: float) -> np.ndarray:
+    # Adding 0.0 turns the -0.0 that ceil gives for tiny negatives into 0.0.
+    return np.ceil(values / unit - 1e-9) * unit + 0.0
+
+
+# ---------------------------------------------------------------- output
+
+
+def _assemble(
+    inputs: dict[str, np.ndarray],
+    steps: dict[str, np.ndarray],
+    policy: PolicyParams,
+    as_of: date,
+    base_currency: str | None,
+) -> pd.DataFrame:
+    exposure = inputs["open_exposure"]
+    new_limit = steps["new_limit"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(new_limit > 0, exposure / new_limit, np.nan)
+    notice_zh, notice_en = _notices(inputs, steps, base_currency)
+    frame = pd.DataFrame({
+        "customer_id": pd.Series(inputs["customer_id"]),
+        "current_limit": inputs["current_limit"],
+        "current_limit_expired": inputs["current_limit_expired"],
+        "limit_locked": inputs["limit_locked"],
+        "capacity_limit": steps["capacity_limit"],
+        "need_limit": steps["need_limit"],
+        "grade_factor": steps["grade_factor"],
+        "industry_factor": steps["industry_factor"],
+        "el_cap": steps["el_cap"],
+        "model_limit": steps["model_limit"],
+        "proposed_limit": steps["proposed_limit"],
+        "new_limit": new_limit,
+        "action": pd.Series(steps["action"], dtype="str"),
+        "effective_on": steps["effective_on"],
+        "is_pending": steps["is_pending"],
+        "needs_review": steps["needs_review"],
+        "review_reason": pd.Series(steps["review_reason"], dtype="str"),
+        "binding_rule": pd.Series(steps["binding_rule"], dtype="str"),
+        "notice_zh": pd.Series(notice_zh, dtype="str"),
+        "notice_en": pd.Series(notice_en, dtype="str"),
+        "exposure": exposure,
+        "utilisation": utilisation,
+        "available_credit": new_limit - exposure,
+        "policy_version": policy.version,
+    })
+    frame["calculation_log"] = _calculation_logs(inputs, steps, policy, as_of)
+    return frame
+
+
+def _notices(
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], base_currency: str | None
+) -> tuple[list[str | None], list[str | None]]:
+    """Write the customer notice of every pending decrease, in zh_CN and en."""
+    notice_zh: list[str | None] = [None] * len(steps["new_limit"])
+    notice_en: list[str | None] = [None] * len(steps["new_limit"])
+    for i in np.flatnonzero(steps["is_pending"]):
+        effective_on = pd.Timestamp(steps["effective_on"][i]).date().isoformat()
+        # Amounts are written the same way in both languages ("CNY 120,000").
+        old_limit = format_value(steps["limit_in_force"][i], "amount", locale="en", base_currency=base_currency)
+        new_limit = format_value(steps["new_limit"][i], "amount", locale="en", base_currency=base_currency)
+        rendered = translate_all(
+            "policy.notice", customer_id=inputs["customer_id"][i], effective_on=effective_on,
+            old_limit=old_limit, new_limit=new_limit,
+        )
+        notice_zh[i], notice_en[i] = rendered["zh_CN"], rendered["en"]
+    return notice_zh, notice_en
+
+
+def _calculation_logs(
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams, as_of: date
+) -> list[str]:
+    """Write one JSON document per customer: inputs, policy parameters, steps and binding rule."""
+    input_rows = _json_records({k: v for k, v in inputs.items() if k != "grade_number"})
+    step_rows = _json_records({k: v for k, v in steps.items() if k != "zero_decision"})
+    params = {field.name: getattr(policy, field.name) for field in fields(policy)}
+    params["industry_factors"] = dict(policy.industry_factors)
+
+    # The parameters are the same on every row, so they are encoded once. The
+    # document is joined in sorted key order, so the text equals
+    # json.dumps(document, sort_keys=True).
+    def encode(value: object) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+    head = f'{{"as_of": {encode(as_of.isoformat())}, "binding_rule": '
+    middle = f', "params": {encode(params)}, "policy_version": {encode(policy.version)}, "steps": '
+    return [
+        f"{head}{encode(step_row['binding_rule'])}, \"inputs\": {encode(input_row)}{middle}{encode(step_row)}}}"
+        for input_row, step_row in zip(input_rows, step_rows)
+    ]
+
+
+def _json_records(columns: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    """Turn arrays into JSON-ready rows: NaN and ±inf become null, dates ISO text."""
+    arrays = {}
+    for name, values in columns.items():
+        values = np.asarray(values)
+        if values.dtype.kind == "M":
+            text = np.datetime_as_string(values, unit="D").astype(object)
+            text[np.isnat(values)] = None
+            arrays[name] = pa.array(text, type=pa.string())
+        elif values.dtype.kind == "f":
+            # JSON has no infinity, so an unbounded expected-loss cap (PD 0) is written as null.
+            arrays[name] = pa.array(values, mask=~np.isfinite(values))
+        else:
+            # from_pandas=True reads NaN and None in object arrays as null.
+            arrays[name] = pa.array(values, from_pandas=True)
+    # pyarrow hands back plain Python values (float, bool, str, None).
+    return pa.table(arrays).to_pylist()
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _booleans(column: pd.Series) -> np.ndarray:
+    # Missing means False for these flags: not locked, not defaulted, no statements.
+    return column.astype("boolean").fillna(False).to_numpy(dtype=bool)

@@ -1,0 +1,450 @@
+"""Atomic, deterministic publishing of scoring outputs: folders, Parquet, CSV, manifest and SQL."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from creditlimit.errors import PublishError
+from creditlimit.i18n import register
+
+__all__ = [
+    "atomic_output_dir",
+    "write_parquet",
+    "read_parquet",
+    "write_csv",
+    "write_manifest",
+    "file_sha256",
+    "publish_to_database",
+    "DATABASE_TABLES",
+]
+
+logger = logging.getLogger(__name__)
+
+# Tables written by publish_to_database, in the order they are written.
+DATABASE_TABLES = ("credit_limits", "risk_flags", "reason_codes")
+PARQUET_COMPRESSION = "zstd"
+
+register({
+    "publish.swap_failed": {
+        "en": (
+            "Could not move the finished output {temp_dir} to {final_dir}: {error}. "
+            "The previous output was kept. Check permissions and free space, then rerun."
+        ),
+        "zh_CN": "无法将已完成的输出 {temp_dir} 移动到 {final_dir}：{error}。原有输出已保留。请检查权限和磁盘空间后重新运行。",
+    },
+    "publish.not_a_directory": {
+        "en": "The output path {final_dir} exists but is not a folder. Remove or rename it, then rerun.",
+        "zh_CN": "输出路径 {final_dir} 已存在但不是文件夹。请删除或重命名后重新运行。",
+    },
+    "publish.write_failed": {
+        "en": "Could not write {path}: {error}. Check the column types and that the folder is writable.",
+        "zh_CN": "无法写入 {path}：{error}。请检查列类型以及文件夹是否可写。",
+    },
+    "publish.manifest_value": {
+        "en": (
+            "The manifest entry {entry} holds a value of type {kind}, which JSON cannot store. "
+            "Convert it to text, a number, a list or a mapping."
+        ),
+        "zh_CN": "清单项 {entry} 的类型为 {kind}，无法写入 JSON。请转换为文本、数值、列表或映射。",
+    },
+    "publish.unknown_table": {
+        "en": "Cannot publish table {table}: the database takes only {known}. Rename the output table.",
+        "zh_CN": "无法发布表 {table}：数据库只接收 {known}。请更正输出表名。",
+    },
+    "publish.column_mismatch": {
+        "en": (
+            "Cannot publish table {table}: its column {column} holds {found}, but this run is {expected}. "
+            "Publish the outputs of the matching run."
+        ),
+        "zh_CN": "无法发布表 {table}：其 {column} 列的值为 {found}，而本次运行为 {expected}。请发布对应运行的输出。",
+    },
+    "publish.column_not_in_table": {
+        "en": (
+            "Cannot publish table {table} to {url}: the database table has no columns {columns}. "
+            "Add them to the table (ALTER TABLE) or publish to a new database. Nothing was changed."
+        ),
+        "zh_CN": (
+            "无法将表 {table} 发布到 {url}：数据库表中没有列 {columns}。"
+            "请在表中添加这些列（ALTER TABLE）或发布到新数据库。数据库未作任何修改。"
+        ),
+    },
+    "publish.unsupported_column": {
+        "en": (
+            "Cannot publish table {table}: column {column} holds {kind} values, which have no SQL type here. "
+            "Convert the column to text, numbers, booleans or dates."
+        ),
+        "zh_CN": "无法发布表 {table}：列 {column} 的值类型为 {kind}，没有对应的 SQL 类型。请将该列转换为文本、数值、布尔值或日期。",
+    },
+    "publish.invalid_url": {
+        "en": (
+            "The {scheme} database URL cannot be used: {error}. Check the URL form "
+            "(for example sqlite:///data/scores/creditlimit.db) and that its driver is installed."
+        ),
+        "zh_CN": "无法使用 {scheme} 数据库 URL：{error}。请检查 URL 格式（例如 sqlite:///data/scores/creditlimit.db）以及对应驱动是否已安装。",
+    },
+    "publish.database_failed": {
+        "en": "Publishing to {url} failed and was rolled back, so the database is unchanged: {error}",
+        "zh_CN": "发布到 {url} 失败并已回滚，数据库未作修改：{error}",
+    },
+})
+
+
+# ---------------------------------------------------------------- folders and files
+
+
+@contextlib.contextmanager
+def atomic_output_dir(final_dir: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``final_dir`` when the block succeeds.
+
+    The temporary folder is ``.<name>.tmp-<pid>`` beside ``final_dir``, so the
+    final rename stays on one file system. On success the previous
+    ``final_dir`` (if any) is renamed away, the new folder renamed in, and the
+    old one deleted. On any exception the temporary folder is deleted, the
+    previous ``final_dir`` is left untouched and the exception propagates.
+
+    Raises
+    ------
+    PublishError
+        If ``final_dir`` exists and is not a folder, or the swap fails (the
+        previous output is then restored).
+
+    Notes
+    -----
+    Two renames are not one atomic step: between them ``final_dir`` is briefly
+    absent. A crash in that instant leaves the previous output at
+    ``.<name>.old-<pid>`` beside it.
+    """
+    final_dir = Path(final_dir)
+    if final_dir.exists() and not final_dir.is_dir():
+        raise PublishError("publish.not_a_directory", final_dir=final_dir)
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    temp_dir = final_dir.parent / f".{final_dir.name}.tmp-{os.getpid()}"
+    if temp_dir.exists():
+        # Left over from an earlier crashed run that had the same process id.
+        shutil.rmtree(temp_dir)
+    temp_dir.mkdir()
+
+    try:
+        yield temp_dir
+    except BaseException:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        logger.warning("discarded the output for %s after an error, previous output kept", final_dir)
+        raise
+    _swap_in(temp_dir, final_dir)
+    logger.info("published output folder %s", final_dir)
+
+
+def _swap_in(temp_dir: Path, final_dir: Path) -> None:
+    old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
+    had_previous = final_dir.exists()
+    try:
+        if had_previous:
+            if old_dir.exists():
+                shutil.rmtree(old_dir)
+            os.rename(final_dir, old_dir)
+        os.rename(temp_dir, final_dir)
+    except OSError as error:
+        if had_previous and old_dir.exists() and not final_dir.exists():
+            os.rename(old_dir, final_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        raise PublishError(
+            "publish.swap_failed", temp_dir=temp_dir, final_dir=final_dir, error=error
+        ) from error
+    if had_previous:
+        shutil.rmtree(old_dir)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to Parquet so that equal frames give byte-identical files.
+
+    Rows keep the given order. The index is not written, so frames that differ
+    only in their index give the same file. Compression is zstd, and the other
+    writer options are pyarrow's defaults. The file appears under ``path`` only
+    once complete.
+
+    Raises
+    ------
+    PublishError
+        If a column cannot be converted to Arrow or the file cannot be written.
+    """
+    path = Path(path)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with _replace_when_done(path) as temp_path:
+            pq.write_table(table, temp_path, compression=PARQUET_COMPRESSION)
+    except (pa.ArrowException, OSError) as error:
+        raise PublishError("publish.write_failed", path=path, error=error) from error
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """Read a Parquet file with Arrow dates as datetime64 columns.
+
+    ``pandas.read_parquet`` in pandas 3 turns Arrow ``date32`` columns into
+    objects, so the file is read through pyarrow with ``date_as_object=False``.
+    """
+    return pq.read_table(path).to_pandas(date_as_object=False)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as UTF-8 CSV with a header row, through ``pyarrow.csv``.
+
+    Missing values are empty fields. Rows keep the given order, and the index is
+    not written.
+
+    Raises
+    ------
+    PublishError
+        If a column cannot be converted to Arrow or the file cannot be written.
+    """
+    path = Path(path)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with _replace_when_done(path) as temp_path:
+            pa_csv.write_csv(table, temp_path)
+    except (pa.ArrowException, OSError) as error:
+        raise PublishError("publish.write_failed", path=path, error=error) from error
+
+
+def write_manifest(manifest: Mapping[str, object], path: Path) -> None:
+    """Write ``manifest`` as JSON with sorted keys, indent 2 and a trailing newline.
+
+    Dates become ISO text, paths text, numpy scalars plain numbers, tuples lists
+    and NaN or infinite floats null. Non-ASCII text is written as is (UTF-8).
+
+    Raises
+    ------
+    PublishError
+        If a value has no JSON form, or the file cannot be written.
+    """
+    path = Path(path)
+    text = json.dumps(_json_ready(manifest, "manifest"), sort_keys=True, indent=2, ensure_ascii=False)
+    try:
+        with _replace_when_done(path) as temp_path:
+            temp_path.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise PublishError("publish.write_failed", path=path, error=error) from error
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _replace_when_done(path: Path) -> Iterator[Path]:
+    """Yield a temporary file name beside ``path`` and move it onto ``path`` on success."""
+    temp_path = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        yield temp_path
+        os.replace(temp_path, path)
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+def _json_ready(value: object, key: str) -> object:
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v, f"{key}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    raise PublishError("publish.manifest_value", entry=key, kind=type(value).__name__)
+
+
+# ---------------------------------------------------------------- database
+
+
+def publish_to_database(
+    url: str, tables: Mapping[str, pd.DataFrame], *, as_of: date, run_id: str
+) -> dict[str, int]:
+    """Replace the rows of ``as_of`` in the output tables, all in one transaction.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy database URL, for example ``sqlite:///data/scores/creditlimit.db``
+        or a PostgreSQL URL. A SQLite file's folder is created when missing.
+    tables : mapping of str to pandas.DataFrame
+        Frames keyed by table name, a subset of ``DATABASE_TABLES``.
+    as_of : datetime.date
+        Run date, stored in an ``as_of`` column of every table.
+    run_id : str
+        Run identifier, stored in a ``run_id`` column of every table.
+
+    Returns
+    -------
+    dict of str to int
+        Rows inserted per table.
+
+    Raises
+    ------
+    PublishError
+        If a table name is unknown, a frame's own ``as_of`` or ``run_id`` differs,
+        a column has no SQL type or is missing from an existing table, or the
+        database fails. Nothing is changed in any of these cases.
+
+    Notes
+    -----
+    A table is created on first use from the frame's column types. Rows of
+    other ``as_of`` dates stay, so earlier runs remain queryable. On SQLite the
+    transaction also covers CREATE TABLE, because SQLAlchemy is made to emit
+    BEGIN itself (the sqlite3 driver would otherwise commit DDL on its own).
+    """
+    as_of = pd.Timestamp(as_of).date()
+    unknown = [name for name in tables if name not in DATABASE_TABLES]
+    if unknown:
+        raise PublishError("publish.unknown_table", table=unknown[0], known=", ".join(DATABASE_TABLES))
+    prepared = {
+        name: _with_run_columns(tables[name], name, as_of, run_id) for name in DATABASE_TABLES if name in tables
+    }
+
+    try:
+        engine = _create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as error:
+        # Only the scheme is shown, because an unparsed URL may contain a password.
+        raise PublishError("publish.invalid_url", scheme=url.split(":", 1)[0], error=error) from error
+    shown_url = engine.url.render_as_string(hide_password=True)
+    counts: dict[str, int] = {}
+    try:
+        with engine.begin() as connection:
+            for name, frame in prepared.items():
+                counts[name] = _replace_rows(connection, name, frame, as_of, shown_url)
+    except sa.exc.SQLAlchemyError as error:
+        raise PublishError("publish.database_failed", url=shown_url, error=error) from error
+    finally:
+        engine.dispose()
+    logger.info("published %s rows as of %s (run %s) to %s", counts, as_of, run_id, shown_url)
+    return counts
+
+
+def _create_engine(url: str) -> sa.Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed)
+
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
+
+    # Let SQLAlchemy emit BEGIN so CREATE TABLE joins the transaction. Without this,
+    # the sqlite3 driver of Python 3.11 sends no BEGIN before DDL, so a CREATE TABLE
+    # issued first commits at once and survives a rollback.
+    @sa.event.listens_for(engine, "connect")
+    def _disable_driver_transactions(dbapi_connection, connection_record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection):  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _with_run_columns(frame: pd.DataFrame, name: str, as_of: date, run_id: str) -> pd.DataFrame:
+    """Return a copy with ``as_of`` and ``run_id`` columns, checking any that exist."""
+    frame = frame.reset_index(drop=True).copy()
+    expected = {"as_of": as_of, "run_id": run_id}
+    if "as_of" in frame.columns:
+        found = {d.date() for d in pd.to_datetime(frame["as_of"]).dropna()} - {as_of}
+        if found:
+            raise PublishError("publish.column_mismatch", table=name, column="as_of",
+                               found=min(found).isoformat(), expected=as_of.isoformat())
+    if "run_id" in frame.columns:
+        found_ids = set(frame["run_id"].dropna().astype(str)) - {run_id}
+        if found_ids:
+            raise PublishError("publish.column_mismatch", table=name, column="run_id",
+                               found=sorted(found_ids)[0], expected=run_id)
+    for column, value in expected.items():
+        frame[column] = pd.Series([value] * len(frame), dtype=object)
+    return frame
+
+
+def _replace_rows(connection: sa.Connection, name: str, frame: pd.DataFrame, as_of: date, url: str) -> int:
+    table = _existing_or_new_table(connection, name, frame)
+    extra = [column for column in frame.columns if column not in table.columns]
+    if extra:
+        raise PublishError("publish.column_not_in_table", table=name, url=url, columns=extra)
+
+    deleted = connection.execute(sa.delete(table).where(table.c.as_of == as_of)).rowcount
+    records = _records(frame)
+    if records:
+        connection.execute(sa.insert(table), records)
+    logger.info("table %s: replaced %d rows of %s with %d", name, deleted, as_of, len(records))
+    return len(records)
+
+
+def _existing_or_new_table(connection: sa.Connection, name: str, frame: pd.DataFrame) -> sa.Table:
+    metadata = sa.MetaData()
+    if sa.inspect(connection).has_table(name):
+        return sa.Table(name, metadata, autoload_with=connection)
+    # as_of and run_id have fixed types, so an empty first frame cannot make them TEXT.
+    fixed = {"as_of": sa.Date(), "run_id": sa.Text()}
+    columns = [
+        sa.Column(column, fixed.get(column) or _sql_type(frame[column], name, column)) for column in frame.columns
+    ]
+    table = sa.Table(name, metadata, *columns)
+    table.create(connection)
+    sa.Index(f"ix_{name}_as_of", table.c.as_of).create(connection)
+    return table
+
+
+def _sql_type(column: pd.Series, table: str, name: str) -> sa.types.TypeEngine:
+    if pd.api.types.is_bool_dtype(column):
+        return sa.Boolean()
+    if pd.api.types.is_integer_dtype(column):
+        return sa.BigInteger()
+    if pd.api.types.is_float_dtype(column):
+        return sa.Double()
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return sa.DateTime(timezone=True)
+    if pd.api.types.is_datetime64_dtype(column):
+        return sa.DateTime()
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    types = {"string": sa.Text, "empty": sa.Text, "date": sa.Date, "boolean": sa.Boolean,
+             "integer": sa.BigInteger, "floating": sa.Double, "mixed-integer-float": sa.Double}
+    if kind == "datetime":
+        return sa.DateTime()
+    if kind not in types:
+        raise PublishError("publish.unsupported_column", table=table, column=name, kind=kind)
+    return types[kind]()
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Turn a frame into rows of Python values with None for every missing value."""
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        values = column.astype(object).where(column.notna(), None).tolist()
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = [None if v is None else v.to_pydatetime() for v in values]
+        columns[name] = [v.item() if isinstance(v, np.generic) else v for v in values]
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]

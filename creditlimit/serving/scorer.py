@@ -1,0 +1,166 @@
+"""Batch scorer: features to PD, grade, limit proposal, risk flags and reason codes.
+
+The scorer is pure: it takes the feature frame of one ``as_of`` and a loaded model,
+and returns frames; writing and publishing them is the stage's job. Rows are scored
+in batches of ``batch_size`` so model and explanation memory follows the batch size.
+A customer scores exactly the same alone as inside a batch, because every step is
+row-wise (LightGBM prediction, TreeSHAP, the policy and the flag rules) except the
+policy's group caps, which are not part of this version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from creditlimit.features.catalog import CATEGORICAL_FEATURES
+from creditlimit.models.master_scale import MasterScale
+from creditlimit.serving.flags import FlagParams, raise_flags
+from creditlimit.serving.policy import PolicyParams, propose_limits
+from creditlimit.serving.reasons import reason_codes
+
+__all__ = ["ScoreResult", "score_portfolio", "LIMIT_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+LIMIT_COLUMNS = (
+    "customer_id", "as_of", "run_id", "model_version", "pd_12m", "raw_margin", "grade",
+    "current_limit", "proposed_limit", "new_limit", "action", "effective_on", "needs_review",
+    "exposure", "utilisation", "available_credit", "risk_flags", "binding_rule",
+)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Frames of one scoring run: limits, explanations (long) and flags."""
+
+    limits: pd.DataFrame
+    explanations: pd.DataFrame
+    flags: pd.DataFrame
+    timings: dict[str, float]
+
+
+def score_portfolio(
+    features: pd.DataFrame,
+    *,
+    model,
+    master_scale: MasterScale,
+    policy: PolicyParams,
+    flag_params: FlagParams,
+    as_of: dt.date,
+    run_id: str,
+    model_version: str,
+    top_k: int,
+    batch_size: int,
+    base_currency: str,
+) -> ScoreResult:
+    """Score every row of ``features`` (one row per customer at ``as_of``).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        Output of the feature builder for a single ``as_of``.
+    model : CreditPDModel
+        The loaded pyfunc's Python model (encoder, booster and calibrator).
+    run_id, model_version : str
+        Recorded on every output row.
+    top_k : int
+        Number of reason codes per customer.
+    batch_size : int
+        Rows per model and explanation batch.
+
+    Returns
+    -------
+    ScoreResult
+    """
+    timings: dict[str, float] = {}
+    features = features.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+    # Model and explanations, batch by batch.
+    started = time.perf_counter()
+    scored_parts, reason_parts, explanation_parts = [], [], []
+    for start in range(0, len(features), batch_size):
+        batch = features.iloc[start:start + batch_size]
+        scored, reasons = _score_batch(batch, model=model, top_k=top_k, base_currency=base_currency)
+        scored_parts.append(scored)
+        reason_parts.append(reasons.top)
+        explanation_parts.append(reasons.explanations)
+    scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else _empty_scored(features)
+    top = pd.concat(reason_parts, ignore_index=True) if reason_parts else pd.DataFrame({"customer_id": []})
+    explanations = (pd.concat(explanation_parts, ignore_index=True) if explanation_parts
+                    else pd.DataFrame({"customer_id": []}))
+    timings["model_and_explanations_s"] = time.perf_counter() - started
+
+    # Grades, credit policy and early-warning flags.
+    started = time.perf_counter()
+    scored["grade"] = master_scale.assign_grades(
+        scored["pd_12m"].to_numpy(), scored["is_defaulted"].fillna(False).to_numpy(dtype=bool)
+    )
+    limits = propose_limits(scored, policy=policy, as_of=as_of, base_currency=base_currency)
+    flags = raise_flags(scored, limits=limits, params=flag_params, as_of=as_of,
+                        unseen_categories=_unseen_categories(scored, model), base_currency=base_currency)
+    timings["policy_and_flags_s"] = time.perf_counter() - started
+
+    limits_out = _assemble_limits(scored, limits, flags, top, as_of=as_of, run_id=run_id,
+                                  model_version=model_version)
+    explanations.insert(1, "as_of", pd.Timestamp(as_of))
+    flags = flags.copy()
+    flags.insert(1, "as_of", pd.Timestamp(as_of))
+    log.info("scored %d customers: %s", len(limits_out), timings)
+    return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings)
+
+
+def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):
+    X, _unseen = model.encode(batch)
+    raw_margin = model.raw_margin(X)
+    contributions, bias = model.contributions(X)
+    scored = batch.copy()
+    scored["raw_margin"] = raw_margin
+    scored["pd_12m"] = model.calibrate(raw_margin)
+    reasons = reason_codes(
+        contributions, bias, raw_margin, list(model.feature_names),
+        batch[list(model.feature_names)], batch["customer_id"].to_numpy(),
+        top_k=top_k, base_currency=base_currency,
+    )
+    return scored, reasons
+
+
+def _unseen_categories(scored: pd.DataFrame, model) -> pd.DataFrame:
+    """One row per customer and categorical column whose value the model never saw."""
+    levels = model.category_levels
+    rows = []
+    for column in CATEGORICAL_FEATURES:
+        if column not in scored.columns or column not in levels:
+            continue
+        values = scored[column]
+        unseen = values.notna() & ~values.isin(levels[column])
+        for customer_id, value in zip(scored.loc[unseen, "customer_id"], values[unseen]):
+            rows.append({"customer_id": customer_id, "column": column, "value": str(value)})
+    return pd.DataFrame(rows, columns=["customer_id", "column", "value"])
+
+
+def _assemble_limits(scored, limits, flags, top, *, as_of, run_id, model_version) -> pd.DataFrame:
+    frame = scored[["customer_id", "pd_12m", "raw_margin", "grade"]].merge(
+        limits, on="customer_id", how="left", validate="one_to_one"
+    )
+    frame.insert(1, "as_of", pd.Timestamp(as_of))
+    frame.insert(2, "run_id", run_id)
+    frame.insert(3, "model_version", model_version)
+    codes = flags.groupby("customer_id", sort=True)["code"].agg(lambda c: ",".join(sorted(c)))
+    frame["risk_flags"] = frame["customer_id"].map(codes).fillna("")
+    frame = frame.merge(top, on="customer_id", how="left", validate="one_to_one")
+    ordered = [c for c in LIMIT_COLUMNS if c in frame.columns]
+    rest = [c for c in frame.columns if c not in ordered]
+    return frame[ordered + rest]
+
+
+def _empty_scored(features: pd.DataFrame) -> pd.DataFrame:
+    scored = features.copy()
+    scored["raw_margin"] = np.array([], dtype=float)
+    scored["pd_12m"] = np.array([], dtype=float)
+    return scored
