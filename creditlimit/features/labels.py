@@ -14,7 +14,7 @@ already ``dpd_threshold`` or more days past due with at least ``min_amount``
 open, or a listed credit event is dated before as_of. Such snapshots describe
 customers already in default and are left out of training.
 
-Open amounts follow :func:`creditlimit.features.snapshots.create_invoice_balances`
+Open amounts follow :func:`creditlimit.features.tables.create_invoice_balances`
 (invoice currency settlement valued at the invoice's rate).
 """
 
@@ -34,8 +34,7 @@ import pandas as pd
 from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.features.catalog import SNAPSHOT_KEYS
 from creditlimit.features.contract import CREDIT_EVENT_TYPES
-from creditlimit.features.snapshots import create_invoice_balances
-from creditlimit.features.tables import require_tables
+from creditlimit.features.tables import create_invoice_balances, require_tables
 from creditlimit.i18n import register
 
 __all__ = ["LabelDefinition", "build_labels", "training_table", "LABEL_COLUMNS"]

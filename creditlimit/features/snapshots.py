@@ -14,21 +14,16 @@ Months
     (``tenure_months``, ``statement_age_months``, ``months_since_last_late``)
     are fractional. Look-back windows (3, 6, 12 months) are calendar months:
     ``[as_of - N months, as_of)``.
-Open amount of an invoice
-    The invoice amount minus its payments (by ``document_id``) and its credit
-    notes (by ``reference_id``) dated before the day in question. Settlement is
-    measured in the invoice's own currency and valued at the invoice's rate, so
-    a foreign-currency invoice paid in full is not left open by a moved FX rate.
-    An open amount of at most ``SETTLED_TOLERANCE`` (currency units) counts as
-    settled.
-Fully paid date
-    The first ``paid_on`` at which the invoice's cumulative payments reach its
-    amount net of the credit notes known at as_of. An invoice cancelled in full by
-    credit notes has no fully paid date and no days late.
+Open amounts and fully paid dates
+    As defined by :func:`creditlimit.features.tables.create_invoice_balances`.
+    Payments and credit notes dated before as_of reduce their invoice, measured
+    in the invoice's currency. The fully paid date is the first payment date at
+    which payments reach the amount net of the credit notes known at as_of.
 Payments without an invoice
     Payments without a matching ``document_id`` (and credit notes without a
     matching ``reference_id``) reduce the customer's ``open_exposure`` but no
-    invoice's open amount or lateness.
+    invoice's open amount or lateness. A payment dated before its invoice was
+    issued counts the same way until the invoice is issued.
 """
 
 from __future__ import annotations
@@ -45,24 +40,21 @@ import pandas as pd
 
 from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.features.catalog import CATEGORICAL_FEATURES, CONTEXT_COLUMNS, FEATURE_NAMES, SNAPSHOT_KEYS
-from creditlimit.features.tables import require_tables
+from creditlimit.features.tables import create_invoice_balances, require_tables
 from creditlimit.i18n import register
 
 __all__ = [
     "DAYS_PER_MONTH",
-    "SETTLED_TOLERANCE",
     "DEFAULTED_EVENT_TYPES",
     "FEATURE_TABLES",
     "FeatureParams",
     "build_features",
     "monthly_as_of_dates",
-    "create_invoice_balances",
 ]
 
 logger = logging.getLogger(__name__)
 
 DAYS_PER_MONTH = 365.2425 / 12
-SETTLED_TOLERANCE = 0.005
 # Credit events that make ``is_defaulted`` true (the catalog defines this list).
 DEFAULTED_EVENT_TYPES = ("default", "write_off", "bankruptcy")
 FEATURE_TABLES = ("customers", "financial_statements", "invoices", "payments", "credit_events")
@@ -175,12 +167,15 @@ def build_features(
     Returns
     -------
     pandas.DataFrame
-        ``customer_id`` (str), ``as_of`` (datetime64[us]), every name in
-        ``FEATURE_NAMES`` (float64; ``industry`` and ``size_class`` as object with
-        None for missing) and every name in ``CONTEXT_COLUMNS``: ``region`` and
-        ``group_id`` object, ``limit_locked``, ``has_statements`` and
-        ``is_defaulted`` bool (a missing lock is False), ``limit_valid_to``
-        datetime64[us], the rest float64. Sorted by (as_of, customer_id).
+        One row per snapshot, sorted by (as_of, customer_id), with columns:
+
+        - ``customer_id`` (object) and ``as_of`` (datetime64[us])
+        - every name in ``FEATURE_NAMES``: float64, except ``industry`` and
+          ``size_class`` (object, None when missing)
+        - every name in ``CONTEXT_COLUMNS``: ``region`` and ``group_id`` object,
+          ``limit_locked``, ``has_statements`` and ``is_defaulted`` bool (a
+          missing lock is False), ``limit_valid_to`` datetime64[us], the rest
+          float64.
 
     Raises
     ------
@@ -249,6 +244,7 @@ def build_features(
     # Snapshot grid and the as_of-independent invoice balances.
     con.execute("CREATE OR REPLACE TEMP TABLE _as_of_dates (as_of DATE)")
     con.executemany("INSERT INTO _as_of_dates VALUES (?)", [(day,) for day in dates])
+    con.execute(_WINDOW_STARTS_SQL)
     con.execute(_SNAPSHOT_SQL)
     create_invoice_balances(con, first_day=dates[0], last_day=dates[-1])
 
@@ -329,183 +325,36 @@ def monthly_as_of_dates(
     return dates, observation_end
 
 
-def create_invoice_balances(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    first_day: dt.date,
-    last_day: dt.date,
-) -> None:
-    """Create the temp table ``invoice_balances``: each invoice's state between its payment dates.
-
-    Each row is the state of one invoice on the days ``d`` with
-    ``after_on < d <= until_on`` (a NULL bound is open), counting the payments and
-    credit notes dated before ``d``, so exactly one row per invoice applies to a
-    given day. Only invoices issued before ``last_day`` and states that apply to
-    a day in ``[first_day, last_day]`` are kept.
-
-    Columns: ``inv_key`` (integer invoice key), ``customer_id``, ``issued_on``,
-    ``due_on``, ``rate`` (the invoice's fx_rate_to_base), ``after_on``,
-    ``until_on``, ``net_doc`` (amount net of credit notes, invoice currency),
-    ``open_doc`` and ``open_base`` (open amount in invoice and base currency, 0
-    once settled), ``paid_on`` (fully paid date; NULL while open or when credit
-    notes cancel the invoice) and ``days_late`` (days from ``due_on`` to
-    ``paid_on``, floored at 0).
-
-    Also creates ``unallocated_reductions`` (``customer_id``, ``on_date``,
-    ``amount_base``): payments and credit notes that match no invoice of their
-    customer.
-    """
-    require_tables(con, ("invoices", "payments"))
-    started = time.perf_counter()
-    con.execute(_INVOICES_SQL)
-    con.execute(_REDUCTIONS_SQL, {"last_day": last_day})
-    con.execute(_STEPS_SQL)
-    con.execute(_BALANCES_SQL, {"first_day": first_day, "last_day": last_day, "tolerance": SETTLED_TOLERANCE})
-    con.execute(_UNALLOCATED_REDUCTIONS_SQL)
-    unmatched = con.execute("SELECT count(*) FROM unallocated_reductions WHERE applied_on IS NULL").fetchall()[0][0]
-    if unmatched:
-        logger.info("%d payments or credit notes match no invoice; they reduce open_exposure only", unmatched)
-    logger.debug("Invoice balances built in %.2f s", time.perf_counter() - started)
-
-
-# Invoices get an integer key (the temp table's rowid) so the joins and windows
-# below compare integers, not text ids.
-_INVOICES_SQL = """
-CREATE OR REPLACE TEMP TABLE _invoice_keys AS
-SELECT document_id, customer_id, issued_on, due_on, original_currency,
-       fx_rate_to_base AS rate, amount / fx_rate_to_base AS amount_doc
-FROM invoices
-WHERE document_type = 'invoice'
+# Look-back window starts, once per as_of.
+_WINDOW_STARTS_SQL = """
+CREATE OR REPLACE TEMP TABLE _window_starts AS
+SELECT as_of,
+       CAST(as_of - INTERVAL 3 MONTH AS DATE) AS start_3m,
+       CAST(as_of - INTERVAL 6 MONTH AS DATE) AS start_6m,
+       CAST(as_of - INTERVAL 12 MONTH AS DATE) AS start_12m,
+       CAST(as_of - INTERVAL 90 DAY AS DATE) AS start_90d
+FROM _as_of_dates
 """
 
-# Payments and credit notes dated before last_day, linked to their invoice
-# (inv_key NULL when none matches). ``reduction_doc`` is in the invoice's
-# currency: a document in the invoice's currency uses its own original amount,
-# one in another currency is converted back at the invoice's rate.
-# ``reduction_base`` is in base currency.
-_REDUCTIONS_SQL = """
-CREATE OR REPLACE TEMP TABLE _reductions AS
-SELECT p.customer_id, p.paid_on AS on_date, i.rowid AS inv_key, i.issued_on AS inv_issued_on,
-       true AS is_payment,
-       p.amount AS reduction_base,
-       CASE WHEN p.original_currency = i.original_currency THEN p.amount / p.fx_rate_to_base
-            ELSE p.amount / i.rate END AS reduction_doc
-FROM payments AS p
-LEFT JOIN _invoice_keys AS i ON i.document_id = p.document_id AND i.customer_id = p.customer_id
-WHERE p.paid_on < $last_day
-UNION ALL
-SELECT c.customer_id, c.issued_on, i.rowid, i.issued_on,
-       false,
-       -c.amount,
-       -CASE WHEN c.original_currency = i.original_currency THEN c.amount / c.fx_rate_to_base
-             ELSE c.amount / i.rate END
-FROM invoices AS c
-LEFT JOIN _invoice_keys AS i ON i.document_id = c.reference_id AND i.customer_id = c.customer_id
-WHERE c.document_type = 'credit_note' AND c.issued_on < $last_day
-"""
-
-# Running totals per invoice and day.
-_STEPS_SQL = """
-CREATE OR REPLACE TEMP TABLE _invoice_steps AS
-SELECT inv_key, on_date,
-       sum(reduction_doc) FILTER (WHERE is_payment) AS paid_day,
-       sum(sum(CASE WHEN is_payment THEN reduction_doc ELSE 0.0 END)) OVER w AS paid_cum,
-       sum(sum(CASE WHEN is_payment THEN 0.0 ELSE reduction_doc END)) OVER w AS credited_cum,
-       lag(on_date) OVER w AS previous_on,
-       lead(on_date) OVER w AS next_on
-FROM _reductions
-WHERE inv_key IS NOT NULL
-GROUP BY inv_key, on_date
-WINDOW w AS (PARTITION BY inv_key ORDER BY on_date)
-"""
-
-# State 0 (nothing paid or credited) lasts until the first step date; the state
-# of step k starts the day after its date. Only states that apply to some day in
-# [first_day, last_day] are kept.
-#
-# Fully paid date of a settled state: the first payment date whose running total
-# reaches the amount net of the credit notes known in that state. When the
-# payments before the state's own day fall short of that amount, it is the
-# state's own day (the usual case). Otherwise (a credit note settled the
-# invoice, or a step after settlement) an ASOF join on the running total finds it.
-_BALANCES_SQL = """
-CREATE OR REPLACE TEMP TABLE invoice_balances AS
-WITH states AS (
-    SELECT i.rowid AS inv_key, i.customer_id, i.issued_on, i.due_on, i.rate,
-           CAST(NULL AS DATE) AS after_on, s.on_date AS until_on,
-           i.amount_doc AS net_doc, 0.0 AS paid_cum, 0.0 AS paid_before
-    FROM _invoice_keys AS i
-    LEFT JOIN _invoice_steps AS s ON s.inv_key = i.rowid AND s.previous_on IS NULL
-    WHERE i.issued_on < $last_day AND (s.on_date IS NULL OR s.on_date >= $first_day)
-    UNION ALL
-    SELECT s.inv_key, i.customer_id, i.issued_on, i.due_on, i.rate,
-           s.on_date, s.next_on,
-           i.amount_doc - s.credited_cum, s.paid_cum, s.paid_cum - coalesce(s.paid_day, 0.0)
-    FROM _invoice_steps AS s
-    JOIN _invoice_keys AS i ON i.rowid = s.inv_key
-    WHERE i.issued_on < $last_day AND (s.next_on IS NULL OR s.next_on >= $first_day)
-),
-flagged AS (
-    SELECT *, net_doc > $tolerance AND net_doc - paid_cum <= $tolerance AS is_settled
-    FROM states
-),
-earlier AS (
-    SELECT inv_key, after_on, net_doc
-    FROM flagged
-    WHERE is_settled AND paid_before >= net_doc - $tolerance
-),
-looked_up AS (
-    SELECT b.inv_key, b.after_on, p.on_date AS paid_on
-    FROM earlier AS b
-    ASOF JOIN (
-        SELECT inv_key, on_date, paid_cum FROM _invoice_steps
-        WHERE paid_day > 0 AND inv_key IN (SELECT inv_key FROM earlier)
-    ) AS p
-        ON p.inv_key = b.inv_key AND b.net_doc - $tolerance <= p.paid_cum
-),
-dated AS (
-    SELECT f.*,
-           CASE WHEN NOT f.is_settled THEN NULL
-                WHEN f.paid_before < f.net_doc - $tolerance THEN f.after_on
-                ELSE l.paid_on END AS paid_on
-    FROM flagged AS f
-    LEFT JOIN looked_up AS l ON l.inv_key = f.inv_key AND l.after_on = f.after_on
-)
-SELECT inv_key, customer_id, issued_on, due_on, rate, after_on, until_on, net_doc,
-       CASE WHEN net_doc - paid_cum > $tolerance THEN net_doc - paid_cum ELSE 0.0 END AS open_doc,
-       CASE WHEN net_doc - paid_cum > $tolerance THEN (net_doc - paid_cum) * rate ELSE 0.0 END AS open_base,
-       paid_on,
-       greatest(date_diff('day', due_on, paid_on), 0) AS days_late
-FROM dated
-"""
-
-# Reductions that are not applied to an issued invoice on some days: those
-# matching no invoice (never applied) and those dated before their invoice was
-# issued (applied from the issue date on).
-_UNALLOCATED_REDUCTIONS_SQL = """
-CREATE OR REPLACE TEMP TABLE unallocated_reductions AS
-SELECT customer_id, on_date, inv_issued_on AS applied_on, reduction_base AS amount_base
-FROM _reductions
-WHERE inv_key IS NULL OR inv_issued_on > on_date
-"""
-
-# Window starts are computed once per snapshot.
 _SNAPSHOT_SQL = """
 CREATE OR REPLACE TEMP TABLE _snap AS
 SELECT c.customer_id, a.as_of, c.onboarded_on, c.industry, c.size_class, c.region, c.group_id,
        c.payment_terms_days, c.credit_limit, c.limit_locked, c.limit_valid_to,
-       CAST(a.as_of - INTERVAL 3 MONTH AS DATE) AS start_3m,
-       CAST(a.as_of - INTERVAL 6 MONTH AS DATE) AS start_6m,
-       CAST(a.as_of - INTERVAL 12 MONTH AS DATE) AS start_12m,
-       CAST(a.as_of - INTERVAL 90 DAY AS DATE) AS start_90d
+       f.first_invoice_on
 FROM customers AS c
 JOIN _as_of_dates AS a ON c.onboarded_on < a.as_of
+LEFT JOIN (
+    SELECT customer_id, min(issued_on) AS first_invoice_on
+    FROM invoices
+    WHERE document_type = 'invoice'
+    GROUP BY customer_id
+) AS f USING (customer_id)
 """
 
 _FINANCIAL_SQL = """
 CREATE OR REPLACE TEMP TABLE _financial AS
 WITH fresh AS (
-    SELECT s.customer_id, s.as_of, f.*  EXCLUDE (customer_id)
+    SELECT s.customer_id, s.as_of, f.* EXCLUDE (customer_id)
     FROM _snap AS s
     JOIN financial_statements AS f
         ON f.customer_id = s.customer_id
@@ -553,45 +402,62 @@ LEFT JOIN known AS k USING (customer_id)
 """
 
 # Invoiced volume: invoices and credit notes (negative) issued in the window.
+# Documents are joined to the dates by range (with a few days of slack for
+# month-end clamping) and the exact window start is applied after the join.
 _DOCUMENT_SQL = """
 CREATE OR REPLACE TEMP TABLE _documents AS
-SELECT s.customer_id, s.as_of,
-       sum(d.amount) FILTER (WHERE d.issued_on >= s.start_3m) AS invoiced_3m,
-       sum(d.amount) FILTER (WHERE d.issued_on >= s.start_6m) AS invoiced_6m,
-       sum(d.amount) AS invoiced_12m,
-       sum(d.amount) FILTER (WHERE d.issued_on >= s.start_90d) AS invoiced_90d,
-       count(*) FILTER (WHERE d.document_type = 'invoice') AS invoice_count_12m,
-       count(d.disputed) FILTER (WHERE d.document_type = 'invoice') AS disputed_known_12m,
-       count(*) FILTER (WHERE d.document_type = 'invoice' AND d.disputed) AS disputed_count_12m
-FROM _snap AS s
-JOIN invoices AS d
-    ON d.customer_id = s.customer_id
-    AND d.issued_on <= s.as_of
-    AND d.issued_on >= s.start_12m
-GROUP BY s.customer_id, s.as_of
+WITH pairs AS (
+    SELECT d.customer_id, d.document_type, d.issued_on, d.amount, d.disputed,
+           a.as_of, a.start_3m, a.start_6m, a.start_12m, a.start_90d
+    FROM invoices AS d
+    JOIN _window_starts AS a
+        ON a.as_of > d.issued_on
+        AND a.as_of <= CAST(d.issued_on + INTERVAL 12 MONTH + INTERVAL 3 DAY AS DATE)
+    WHERE d.issued_on >= a.start_12m
+)
+SELECT customer_id, as_of,
+       sum(amount) FILTER (WHERE issued_on >= start_3m) AS invoiced_3m,
+       sum(amount) FILTER (WHERE issued_on >= start_6m) AS invoiced_6m,
+       sum(amount) AS invoiced_12m,
+       sum(amount) FILTER (WHERE issued_on >= start_90d) AS invoiced_90d,
+       count(*) FILTER (WHERE document_type = 'invoice') AS invoice_count_12m,
+       count(disputed) FILTER (WHERE document_type = 'invoice') AS disputed_known_12m,
+       count(*) FILTER (WHERE document_type = 'invoice' AND disputed) AS disputed_count_12m
+FROM pairs
+GROUP BY customer_id, as_of
 """
 
-# The invoice state that applies at as_of: payments and credit notes before as_of.
+# The invoice states that apply at each as_of (payments and credit notes before
+# as_of), joined to the dates by range so that no customer-wide product is
+# built. Only states that feed a feature take part: open ones, ones paid late
+# (``months_since_last_late`` looks back over the whole history) and ones fully
+# paid within the last 12 months.
 _BALANCE_SQL = """
 CREATE OR REPLACE TEMP TABLE _balances AS
-SELECT s.customer_id, s.as_of,
-       count(*) AS invoices_ever,
-       sum(b.open_base) AS open_invoices_base,
-       sum(b.open_base) FILTER (WHERE b.due_on < s.as_of) AS overdue_invoices_base,
-       max(date_diff('day', b.due_on, s.as_of)) FILTER (WHERE b.open_doc > 0 AND b.due_on < s.as_of)
-           AS max_dpd_open,
-       avg(b.days_late) FILTER (WHERE b.paid_on >= s.start_12m) AS mean_days_late_12m,
-       max(b.days_late) FILTER (WHERE b.paid_on >= s.start_12m) AS max_days_late_12m,
-       avg(CASE WHEN b.days_late >= 30 THEN 1.0 ELSE 0.0 END) FILTER (WHERE b.paid_on >= s.start_12m)
+WITH states AS (
+    SELECT customer_id, due_on, open_doc, open_base, paid_on, days_late,
+           greatest(issued_on, coalesce(after_on, issued_on)) AS valid_after,
+           coalesce(until_on, DATE '9999-12-31') AS valid_until
+    FROM invoice_balances
+    WHERE open_doc > 0 OR paid_on IS NOT NULL
+),
+pairs AS (
+    SELECT b.*, d.as_of, d.start_12m
+    FROM states AS b
+    JOIN _window_starts AS d ON d.as_of > b.valid_after AND d.as_of <= b.valid_until
+    WHERE b.open_doc > 0 OR b.days_late > 0 OR b.paid_on >= d.start_12m
+)
+SELECT customer_id, as_of,
+       sum(open_base) AS open_invoices_base,
+       sum(open_base) FILTER (WHERE due_on < as_of) AS overdue_invoices_base,
+       max(date_diff('day', due_on, as_of)) FILTER (WHERE open_doc > 0 AND due_on < as_of) AS max_dpd_open,
+       avg(days_late) FILTER (WHERE paid_on >= start_12m) AS mean_days_late_12m,
+       max(days_late) FILTER (WHERE paid_on >= start_12m) AS max_days_late_12m,
+       avg(CASE WHEN days_late >= 30 THEN 1.0 ELSE 0.0 END) FILTER (WHERE paid_on >= start_12m)
            AS share_paid_30p_late_12m,
-       max(b.paid_on) FILTER (WHERE b.days_late > 0) AS last_late_paid_on
-FROM _snap AS s
-JOIN invoice_balances AS b
-    ON b.customer_id = s.customer_id
-    AND b.issued_on < s.as_of
-    AND (b.after_on IS NULL OR b.after_on < s.as_of)
-    AND (b.until_on IS NULL OR s.as_of <= b.until_on)
-GROUP BY s.customer_id, s.as_of
+       max(paid_on) FILTER (WHERE days_late > 0) AS last_late_paid_on
+FROM pairs
+GROUP BY customer_id, as_of
 """
 
 _UNALLOCATED_SQL = """
@@ -616,7 +482,7 @@ JOIN credit_events AS e
 """
 
 _HISTORY_SQL = """
-SELECT (SELECT min(issued_on) FROM invoices),
+SELECT (SELECT min(issued_on) FROM invoices WHERE document_type = 'invoice'),
        greatest(
            (SELECT max(issued_on) FROM invoices),
            (SELECT max(paid_on) FROM payments),
@@ -651,7 +517,7 @@ SELECT customer_id, as_of,
        CAST(max_days_late_12m AS DOUBLE) AS max_days_late_12m,
        share_paid_30p_late_12m,
        least(coalesce(overdue_invoices_base, 0.0), open_exposure) AS overdue_amount,
-       CAST(CASE WHEN invoices_ever > 0 THEN coalesce(max_dpd_open, 0) END AS DOUBLE) AS max_dpd_now,
+       CAST(CASE WHEN first_invoice_on < as_of THEN coalesce(max_dpd_open, 0) END AS DOUBLE) AS max_dpd_now,
        CASE WHEN invoiced_90d > 0 THEN open_exposure / invoiced_90d * 90 END AS dso_days,
        open_exposure,
        CASE WHEN credit_limit > 0 THEN open_exposure / credit_limit END AS utilisation,
@@ -687,10 +553,10 @@ def _fix_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         frame[column] = _text(frame[column])
     for column in _BOOL_COLUMNS:
         frame[column] = frame[column].astype(bool)
-    numeric = [c for c in (*FEATURE_NAMES, *CONTEXT_COLUMNS) if c not in CATEGORICAL_FEATURES
-               and c not in _TEXT_COLUMNS and c not in _BOOL_COLUMNS and c != "limit_valid_to"]
-    for column in numeric:
-        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    not_numeric = {*CATEGORICAL_FEATURES, *_TEXT_COLUMNS, *_BOOL_COLUMNS, "limit_valid_to"}
+    for column in (*FEATURE_NAMES, *CONTEXT_COLUMNS):
+        if column not in not_numeric:
+            frame[column] = pd.to_numeric(frame[column]).astype("float64")
     return frame.reset_index(drop=True)
 
 

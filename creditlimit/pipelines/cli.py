@@ -146,6 +146,7 @@ def main() -> None:
     set_locale(locale_from_environment(os.environ))
     _configure_logging()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     app = build_app()
     try:
         app()

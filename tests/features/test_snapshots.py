@@ -300,9 +300,12 @@ def _insert(tables, table, record):
 
 
 def _leak_invoice(tables):
-    _insert(tables, "invoices", {"document_id": "I9", "document_type": "invoice", "customer_id": "C1",
-                                 "issued_on": D("2024-07-01"), "due_on": D("2024-07-31"), "amount": 999.0,
-                                 "currency": "CNY", "disputed": True})
+    # C3 has no earlier invoice, so its max_dpd_now must stay NaN.
+    for customer in ("C1", "C3"):
+        _insert(tables, "invoices", {"document_id": f"I9{customer}", "document_type": "invoice",
+                                     "customer_id": customer, "issued_on": D("2024-07-01"),
+                                     "due_on": D("2024-07-31"), "amount": 999.0, "currency": "CNY",
+                                     "disputed": True})
 
 
 def _leak_payment(tables):
@@ -360,7 +363,7 @@ def _delete_later_records(tables):
     _leak_credit_note, _change_later_records, _delete_later_records,
 ])
 @pytest.mark.parametrize("later_dates", [[], [dt.date(2024, 10, 1)]], ids=["alone", "in_batch"])
-def test_build_features_ignore_records_on_or_after_as_of(base_features, change, later_dates):
+def test_build_features_ignores_later_records(base_features, change, later_dates):
     """Inserting, changing or deleting records dated on or after as_of changes no feature.
 
     The batch case matters because a build keeps only records dated before its
@@ -434,7 +437,7 @@ def test_build_features_foreign_currency_invoice_settles():
     assert c2["invoiced_12m"] == 1500.0
 
 
-def test_build_features_partial_usd_payment_valued_at_invoice_rate():
+def test_build_features_partial_fx_payment():
     """The open part of a foreign-currency invoice is valued at the invoice's rate."""
     tables = portfolio()
     tables["invoices"] = tables["invoices"].assign(original_currency="CNY", fx_rate_to_base=1.0)
@@ -452,7 +455,7 @@ def test_build_features_partial_usd_payment_valued_at_invoice_rate():
     assert c3["max_dpd_now"] == 16.0
 
 
-def test_build_features_credit_note_after_payment_revises_paid_date():
+def test_build_features_late_credit_note_paid_date():
     """A credit note that closes an underpaid invoice dates its full payment at the last payment."""
     tables = portfolio()
     # I5 gets a credit note of 3000: the 2000 paid on 2024-06-10 now cover the net 2000.
@@ -497,6 +500,44 @@ def test_build_features_prepayment_applies_from_invoice_issue():
     assert after["open_exposure"] == 0.0
     assert after["max_dpd_now"] == 0.0
     assert after["mean_days_late_12m"] == 0.0
+
+
+def test_build_features_prepayment_before_issue_on_as_of():
+    """A payment for an invoice issued on as_of still reduces the exposure as unapplied cash."""
+    tables = portfolio()
+    _insert(tables, "invoices", {"document_id": "I8", "document_type": "invoice", "customer_id": "C1",
+                                 "issued_on": D("2024-07-01"), "due_on": D("2024-07-31"), "amount": 900.0,
+                                 "currency": "CNY"})
+    _insert(tables, "payments", {"payment_id": "P8", "customer_id": "C1", "paid_on": D("2024-06-01"),
+                                 "amount": 900.0, "currency": "CNY", "document_id": "I8"})
+    c1 = row(features_at(tables), "C1")
+    assert c1["open_exposure"] == 8300.0 - 900.0
+    assert c1["invoice_count_12m"] == 5.0
+
+
+def test_build_features_old_late_payment_counts():
+    """months_since_last_late looks back past the 12-month window."""
+    tables = portfolio()
+    _insert(tables, "invoices", {"document_id": "K1", "document_type": "invoice", "customer_id": "C3",
+                                 "issued_on": D("2023-01-01"), "due_on": D("2023-01-31"), "amount": 50.0,
+                                 "currency": "CNY"})
+    _insert(tables, "payments", {"payment_id": "PK1", "customer_id": "C3", "paid_on": D("2023-03-02"),
+                                 "amount": 50.0, "currency": "CNY", "document_id": "K1"})
+    c3 = row(features_at(tables), "C3")
+    assert c3["months_since_last_late"] == pytest.approx(487 / DAYS_PER_MONTH)  # 2023-03-02 to 2024-07-01
+    assert math.isnan(c3["mean_days_late_12m"])
+    assert c3["max_dpd_now"] == 0.0
+
+
+@pytest.mark.parametrize("period_end, used", [("2022-07-01", True), ("2022-06-30", False)])
+def test_build_features_statement_age_boundary(period_end, used):
+    """A statement exactly max_statement_age_months old is used; one day older is not."""
+    tables = portfolio()
+    statements = tables["financial_statements"].copy()
+    statements.loc[statements["customer_id"] == "C3", "period_end"] = D(period_end)
+    tables["financial_statements"] = statements
+    c3 = row(features_at(tables, age=24), "C3")
+    assert math.isnan(c3["debt_to_assets"]) != used
 
 
 def test_build_features_parameter_errors():
@@ -583,7 +624,7 @@ def test_monthly_as_of_dates_bounds():
     assert all(day.day == 1 for day in dates)
 
 
-def test_monthly_as_of_dates_first_day_of_month_start():
+def test_monthly_as_of_dates_first_of_month():
     """An earliest invoice on the 1st gives exactly min_history_months before the first as_of."""
     con = connect_tables(_history_tables("2022-01-01", "2023-06-14"))
     dates, observation_end = monthly_as_of_dates(con, min_history_months=12, horizon_months=3)
@@ -591,7 +632,7 @@ def test_monthly_as_of_dates_first_day_of_month_start():
     assert dates == [dt.date(2023, 1, 1), dt.date(2023, 2, 1), dt.date(2023, 3, 1)]
 
 
-def test_monthly_as_of_dates_latest_record_is_a_credit_event():
+def test_monthly_as_of_dates_event_sets_end():
     """A credit event later than every invoice and payment sets the observation end."""
     tables = _history_tables("2022-01-01", "2022-06-30")
     tables["credit_events"] = _frame([{"customer_id": "C2", "event_on": D("2023-03-31"), "event_type": "default"}],

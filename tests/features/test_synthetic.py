@@ -120,7 +120,7 @@ def _observed_bad_share(portfolio: SamplePortfolio, horizon_months: int = 12) ->
 
 
 def test_write_portfolio_same_seed_same_bytes(tmp_path: Path) -> None:
-    """The same seed writes byte-identical files in both formats; another seed differs."""
+    """The same seed writes byte-identical files in both formats, and another seed differs."""
     for file_format in ("parquet", "csv"):
         hashes = []
         for run, seed in enumerate((11, 11, 12)):
@@ -394,7 +394,7 @@ def test_statements_missing_and_zero_values(portfolio: SamplePortfolio) -> None:
     assert (s["current_liabilities"] == 0).any() or (s["revenue"] == 0).any()
 
 
-def test_statements_revealed_stale_files(portfolio: SamplePortfolio) -> None:
+def test_statements_stale_files_exist(portfolio: SamplePortfolio) -> None:
     """Some customers with statements have none published in the last 18 months."""
     statements = portfolio.financial_statements
     latest = statements.groupby("customer_id")["published_on"].max()
@@ -440,7 +440,7 @@ def test_generate_portfolio_usd_base_currency() -> None:
 
 
 def test_generate_portfolio_no_record_after_end(portfolio: SamplePortfolio) -> None:
-    """Every record date lies in [start - 60 months, end); payments and invoices from start."""
+    """Record dates lie in [start - 60 months, end), and documents start at ``start``."""
     earliest = pd.Timestamp(START) - pd.DateOffset(months=60)
     assert portfolio.end == END.date()
     for name, columns in RECORD_DATES.items():
@@ -466,7 +466,7 @@ def test_generate_portfolio_records_after_onboarding(portfolio: SamplePortfolio)
 
 
 def test_defaulted_customers_stop_trading(portfolio: SamplePortfolio) -> None:
-    """After a default there are no invoices, payments or statements, and an invoice is 90+ dpd."""
+    """After a default there are no invoices, payments or statements, and recent invoices stay unpaid."""
     events = portfolio.credit_events
     assert set(events["event_type"]) <= set(CREDIT_EVENT_TYPES)
     assert {"default", "legal_action"} <= set(events["event_type"])

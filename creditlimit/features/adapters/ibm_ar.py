@@ -42,7 +42,7 @@ __all__ = ["IBM_DATE_FORMAT", "IBM_COLUMNS", "convert_ibm_ar", "write_canonical"
 logger = logging.getLogger(__name__)
 
 IBM_DATE_FORMAT = "%m/%d/%Y"
-# Columns the adapter reads; the ledger's other columns are not used.
+# Columns the adapter reads. The ledger's other columns are not used.
 IBM_COLUMNS = (
     "countryCode", "customerID", "invoiceNumber", "InvoiceDate", "DueDate", "InvoiceAmount", "Disputed", "SettledDate",
 )
@@ -118,7 +118,7 @@ def convert_ibm_ar(csv_path: Path, *, currency: str) -> dict[str, pd.DataFrame]:
     ParamsError
         If ``currency`` is not a three-letter code.
     InputDataError
-        If the file cannot be read, lacks a column, or a row holds a missing
+        If the file cannot be read, lacks a column, or a row contains a missing
         required value, a date not in M/D/YYYY, an invalid amount or a
         ``Disputed`` value other than Yes/No. The message names file, row
         (line number, header = line 1), column and value.
@@ -277,7 +277,7 @@ def _customers(parsed: pd.DataFrame, currency: str) -> pd.DataFrame:
         region=("countryCode", "last"),
         country_count=("countryCode", "nunique"),
     )
-    # Payment terms: the most common DueDate - InvoiceDate; on a tie the shorter one.
+    # Payment terms are the most common DueDate - InvoiceDate, the shorter one on a tie.
     terms_days = (parsed["DueDate"] - parsed["InvoiceDate"]).dt.days
     summary["payment_terms_days"] = terms_days.groupby(parsed["customerID"]).agg(
         lambda days: days.value_counts().sort_index().idxmax()
