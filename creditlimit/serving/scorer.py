@@ -152,7 +152,8 @@ def _assemble_limits(scored, limits, flags, top, *, as_of, run_id, model_version
     frame.insert(2, "run_id", run_id)
     frame.insert(3, "model_version", model_version)
     codes = flags.groupby("customer_id", sort=True)["code"].agg(lambda c: ",".join(sorted(c)))
-    frame["risk_flags"] = frame["customer_id"].map(codes).fillna("")
+    joined = frame["customer_id"].map(codes).astype("str")
+    frame["risk_flags"] = joined.where(frame["customer_id"].isin(codes.index), "")
     frame = frame.merge(top, on="customer_id", how="left", validate="one_to_one")
     ordered = [c for c in LIMIT_COLUMNS if c in frame.columns]
     rest = [c for c in frame.columns if c not in ordered]
