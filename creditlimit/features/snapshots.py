@@ -415,11 +415,13 @@ WITH pairs AS (
         AND a.as_of <= CAST(d.issued_on + INTERVAL 12 MONTH + INTERVAL 3 DAY AS DATE)
     WHERE d.issued_on >= a.start_12m
 )
+-- Amount sums run in DECIMAL: a parallel DOUBLE sum adds in a varying order, so
+-- reruns could differ in the last bits and break byte-identical outputs.
 SELECT customer_id, as_of,
-       sum(amount) FILTER (WHERE issued_on >= start_3m) AS invoiced_3m,
-       sum(amount) FILTER (WHERE issued_on >= start_6m) AS invoiced_6m,
-       sum(amount) AS invoiced_12m,
-       sum(amount) FILTER (WHERE issued_on >= start_90d) AS invoiced_90d,
+       CAST(sum(amount::DECIMAL(38, 6)) FILTER (WHERE issued_on >= start_3m) AS DOUBLE) AS invoiced_3m,
+       CAST(sum(amount::DECIMAL(38, 6)) FILTER (WHERE issued_on >= start_6m) AS DOUBLE) AS invoiced_6m,
+       CAST(sum(amount::DECIMAL(38, 6)) AS DOUBLE) AS invoiced_12m,
+       CAST(sum(amount::DECIMAL(38, 6)) FILTER (WHERE issued_on >= start_90d) AS DOUBLE) AS invoiced_90d,
        count(*) FILTER (WHERE document_type = 'invoice') AS invoice_count_12m,
        count(disputed) FILTER (WHERE document_type = 'invoice') AS disputed_known_12m,
        count(*) FILTER (WHERE document_type = 'invoice' AND disputed) AS disputed_count_12m
@@ -448,8 +450,8 @@ pairs AS (
     WHERE b.open_doc > 0 OR b.days_late > 0 OR b.paid_on >= d.start_12m
 )
 SELECT customer_id, as_of,
-       sum(open_base) AS open_invoices_base,
-       sum(open_base) FILTER (WHERE due_on < as_of) AS overdue_invoices_base,
+       CAST(sum(open_base::DECIMAL(38, 6)) AS DOUBLE) AS open_invoices_base,
+       CAST(sum(open_base::DECIMAL(38, 6)) FILTER (WHERE due_on < as_of) AS DOUBLE) AS overdue_invoices_base,
        max(date_diff('day', due_on, as_of)) FILTER (WHERE open_doc > 0 AND due_on < as_of) AS max_dpd_open,
        avg(days_late) FILTER (WHERE paid_on >= start_12m) AS mean_days_late_12m,
        max(days_late) FILTER (WHERE paid_on >= start_12m) AS max_days_late_12m,
@@ -462,7 +464,7 @@ GROUP BY customer_id, as_of
 
 _UNALLOCATED_SQL = """
 CREATE OR REPLACE TEMP TABLE _unallocated AS
-SELECT s.customer_id, s.as_of, sum(u.amount_base) AS unallocated_base
+SELECT s.customer_id, s.as_of, CAST(sum(u.amount_base::DECIMAL(38, 6)) AS DOUBLE) AS unallocated_base
 FROM _snap AS s
 JOIN unallocated_reductions AS u
     ON u.customer_id = s.customer_id

@@ -263,13 +263,14 @@ LEFT JOIN _invoice_keys AS i ON i.document_id = c.reference_id AND i.customer_id
 WHERE c.document_type = 'credit_note' AND c.issued_on < $last_day
 """
 
-# Running totals per invoice and day.
+# Running totals per invoice and day, summed in DECIMAL so the result does not
+# depend on the order of a parallel sum.
 _STEPS_SQL = """
 CREATE OR REPLACE TEMP TABLE _invoice_steps AS
 SELECT inv_key, on_date,
-       sum(reduction_doc) FILTER (WHERE is_payment) AS paid_day,
-       sum(sum(CASE WHEN is_payment THEN reduction_doc ELSE 0.0 END)) OVER w AS paid_cum,
-       sum(sum(CASE WHEN is_payment THEN 0.0 ELSE reduction_doc END)) OVER w AS credited_cum,
+       CAST(sum(reduction_doc::DECIMAL(38, 6)) FILTER (WHERE is_payment) AS DOUBLE) AS paid_day,
+       CAST(sum(sum(CASE WHEN is_payment THEN reduction_doc ELSE 0.0 END::DECIMAL(38, 6))) OVER w AS DOUBLE) AS paid_cum,
+       CAST(sum(sum(CASE WHEN is_payment THEN 0.0 ELSE reduction_doc END::DECIMAL(38, 6))) OVER w AS DOUBLE) AS credited_cum,
        lag(on_date) OVER w AS previous_on,
        lead(on_date) OVER w AS next_on
 FROM _reductions

@@ -148,7 +148,7 @@ def summary_text(limits: pd.DataFrame, flags: pd.DataFrame, manifest: Mapping[st
         customers=len(limits), as_of=manifest["as_of"], model=manifest["model"]["name"],
         version=manifest["model"]["version"], pending=pending,
         review=int(limits["needs_review"].sum()),
-        old_total=f"{limits['current_limit'].sum(min_count=1) or 0:,.0f}",
+        old_total=f"{limits['current_limit'].sum():,.0f}",
         new_total=f"{limits['new_limit'].sum():,.0f}", currency=currency,
         flags=flag_text or translate("score.no_flags"), limits_path=limits_path,
         **{action: int(actions.get(action, 0)) for action in ACTIONS},

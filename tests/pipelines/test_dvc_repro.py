@@ -10,7 +10,7 @@ import yaml
 
 from creditlimit.features.catalog import FEATURE_NAMES
 
-from .conftest import REPO, TINY_OVERLAY, make_workspace, run_in
+from pipeline_workspace import REPO, TINY_OVERLAY, make_workspace, run_in
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,8 @@ def test_repro_on_ibm_ledger(tmp_path, shared_data):
     summary = json.loads((workspace / "data" / "features" / "training_summary.json").read_text())
     assert 0.10 <= summary["bad_rate"] <= 0.22
     report = json.loads((workspace / "data" / "interim" / "validation_report.json").read_text())
-    assert report["invoices"]["rows_in"] == 2466
+    assert report["tables"]["invoices"]["rows_in"] == 2466
+    assert report["tables"]["invoices"]["accepted"] == 2466
     limits = read(workspace / "data" / "scores" / "as_of=2013-12-01" / "limits.parquet")
     assert len(limits) == 100
     assert limits["pd_12m"].between(0, 1).all()
