@@ -1,7 +1,7 @@
 """Batch scorer: features to PD, grade, limit proposal, risk flags and reason codes.
 
-The scorer is pure: it takes the feature frame of one ``as_of`` and a loaded model,
-and returns frames; writing and publishing them is the stage's job. Rows are scored
+The scorer is pure. It takes the feature frame of one ``as_of`` and a loaded model
+and returns frames, and the stage writes and publishes them. Rows are scored
 in batches of ``batch_size`` so model and explanation memory follows the batch size.
 A customer scores exactly the same alone as inside a batch, because every step is
 row-wise (LightGBM prediction, TreeSHAP, the policy and the flag rules) except the
@@ -131,7 +131,7 @@ def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):
 
 
 def _unseen_categories(scored: pd.DataFrame, model) -> pd.DataFrame:
-    """One row per customer and categorical column whose value the model never saw."""
+    """List each customer and categorical column whose value the model never saw."""
     levels = model.category_levels
     rows = []
     for column in CATEGORICAL_FEATURES:

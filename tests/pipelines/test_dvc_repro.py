@@ -34,7 +34,7 @@ def sample_run(tmp_path_factory):
 
 
 def test_repro_writes_every_output(sample_run):
-    """Every stage runs and the scoring folder holds the documented files."""
+    """Every stage runs and the scoring folder contains the documented files."""
     workspace, _ = sample_run
     scores = workspace / "data" / "scores" / "as_of=2025-01-01"
     for name in ("limits.parquet", "explanations.parquet", "flags.parquet", "limits.csv",

@@ -61,7 +61,7 @@ def score(features, model, batch_size=10_000):
 
 
 def test_scorer_outputs_documented_columns(portfolio):
-    """limits carry every documented column, one row per customer."""
+    """The limits frame has every documented column and one row per customer."""
     features, model = portfolio
     result = score(features, model)
     for column in LIMIT_COLUMNS:
@@ -105,12 +105,12 @@ def test_scorer_reasons_raise_pd_and_add_up(portfolio):
     assert result.limits["additivity_ok"].all()
 
 
-def test_scorer_unseen_industry_scores_as_missing_and_is_flagged(portfolio):
+def test_scorer_unseen_industry_flagged(portfolio):
     """An industry never seen in training scores like a missing one and raises a flag."""
     features, model = portfolio
-    one = features.iloc[[5]].copy()
-    unseen = one.assign(industry="space_mining")
-    missing = one.assign(industry=None)
+    customer = features.iloc[[5]].copy()
+    unseen = customer.assign(industry="space_mining")
+    missing = customer.assign(industry=None)
     unseen_result = score(unseen, model)
     missing_result = score(missing, model)
     assert unseen_result.limits["pd_12m"].iloc[0] == missing_result.limits["pd_12m"].iloc[0]
