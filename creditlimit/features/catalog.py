@@ -69,7 +69,6 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("max_dpd_now", "days", "payment", "days past due today", "当前最长逾期天数"),
     FeatureSpec("dso_days", "days", "payment", "days sales outstanding", "应收账款周转天数"),
     FeatureSpec("open_exposure", "amount", "payment", "open exposure", "未结清敞口"),
-    FeatureSpec("utilisation", "percent", "payment", "credit limit utilisation", "额度使用率"),
     FeatureSpec("disputed_share_12m", "percent", "payment", "share of disputed invoices", "争议发票占比"),
     FeatureSpec(
         "months_since_last_late", "months", "payment",
@@ -100,5 +99,9 @@ CONTEXT_COLUMNS: dict[str, str] = {
     "revenue_base": "annual revenue of the latest known statement, base currency",
     "has_statements": "true when a statement was published before as_of",
     "avg_monthly_invoiced_6m": "invoiced_6m / 6, base currency",
+    # Not a model feature: the contract holds only today's limit, so utilisation of
+    # a past snapshot would use a limit set later (a suspended defaulter's limit of
+    # 0 told the model who defaults). It is right at the scoring date only.
+    "utilisation": "open_exposure / current_limit at as_of (missing when no limit)",
     "is_defaulted": "true when a default, write-off or bankruptcy event is dated before as_of",
 }

@@ -30,7 +30,7 @@ register({
 def run(*, params_path: Path, out_dir: Path, customers: int | None, months: int | None,
         seed: int | None, start: dt.date | None, file_format: str) -> dict[str, int]:
     """Generate the portfolio from params (command-line values win) and write it."""
-    from creditlimit.features.synthetic import generate_portfolio, write_portfolio
+    from creditlimit.features.synthetic import generate_portfolio, sample_summary, write_portfolio
 
     if file_format not in ("parquet", "csv"):
         raise ParamsError("sample.bad_format", value=file_format)
@@ -43,7 +43,9 @@ def run(*, params_path: Path, out_dir: Path, customers: int | None, months: int 
         seed=seed if seed is not None else int(sample["seed"]),
         start=start or dt.date.fromisoformat(str(sample["start"])),
         base_currency=str(section(params, "data.base_currency")),
+        dirty_share=sample.get("dirty_share", 0.0),
     )
+    log.info("sample summary: %s", sample_summary(portfolio))
     counts = write_portfolio(portfolio, out_dir, file_format=file_format)
     log.info("sample written in %.1f s: %s", time.perf_counter() - started, counts)
     print(translate("sample.done", out=out_dir, counts=", ".join(f"{k} {v}" for k, v in counts.items())))

@@ -14,7 +14,10 @@ import pytest
 
 from creditlimit.errors import ParamsError
 from creditlimit.features.contract import CREDIT_EVENT_TYPES, DOCUMENT_TYPES, TABLE_ORDER, TABLES
+from creditlimit.features.loading import read_raw_folder
 from creditlimit.features.synthetic import (
+    CSV_ONLY_FAULT_KINDS,
+    FAULT_KINDS,
     INDUSTRIES,
     REGIONS,
     SIZE_CLASSES,
@@ -25,6 +28,7 @@ from creditlimit.features.synthetic import (
     sample_summary,
     write_portfolio,
 )
+from creditlimit.features.validation import ValidationResult, validate_tables
 from creditlimit.i18n import use_locale
 
 START = datetime.date(2022, 1, 1)
@@ -41,9 +45,46 @@ RECORD_DATES = {
 }
 
 
+# Share of faulty rows in the dirty fixture: large enough for every kind, within
+# the default max_reject_share of 0.05.
+DIRTY_SHARE = 0.02
+
+
 @pytest.fixture(scope="module")
 def portfolio() -> SamplePortfolio:
     return generate_portfolio(customers=300, months=MONTHS, seed=7, start=START)
+
+
+@pytest.fixture(scope="module")
+def dirty_portfolio() -> SamplePortfolio:
+    return generate_portfolio(
+        customers=300, months=MONTHS, seed=7, start=START, dirty_share=DIRTY_SHARE
+    )
+
+
+def _validate_written(portfolio: SamplePortfolio, folder: Path, file_format: str) -> ValidationResult:
+    write_portfolio(portfolio, folder, file_format=file_format)
+    return validate_tables(
+        read_raw_folder(folder), base_currency=portfolio.base_currency, max_reject_share=0.05
+    )
+
+
+@pytest.fixture(scope="module")
+def validated(
+    portfolio: SamplePortfolio, dirty_portfolio: SamplePortfolio, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, ValidationResult]:
+    """Validation results of the clean portfolio and of the dirty one in both formats."""
+    folder = tmp_path_factory.mktemp("validated")
+    return {
+        "clean": _validate_written(portfolio, folder / "clean", "parquet"),
+        "parquet": _validate_written(dirty_portfolio, folder / "parquet", "parquet"),
+        "csv": _validate_written(dirty_portfolio, folder / "csv", "csv"),
+    }
+
+
+def _default_days(portfolio: SamplePortfolio) -> pd.Series:
+    events = portfolio.credit_events
+    return events[events["event_type"] == "default"].set_index("customer_id")["event_on"]
 
 
 def _file_hashes(folder: Path) -> dict[str, str]:
@@ -119,13 +160,16 @@ def _observed_bad_share(portfolio: SamplePortfolio, horizon_months: int = 12) ->
 # Determinism and files
 
 
-def test_write_portfolio_same_seed_same_bytes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dirty_share", [0.0, 0.05])
+def test_write_portfolio_same_seed_same_bytes(tmp_path: Path, dirty_share: float) -> None:
     """The same seed writes byte-identical files in both formats, and another seed differs."""
     for file_format in ("parquet", "csv"):
         hashes = []
         for run, seed in enumerate((11, 11, 12)):
             folder = tmp_path / f"{file_format}-{run}"
-            generated = generate_portfolio(customers=60, months=18, seed=seed, start=START)
+            generated = generate_portfolio(
+                customers=60, months=18, seed=seed, start=START, dirty_share=dirty_share
+            )
             write_portfolio(generated, folder, file_format=file_format)
             hashes.append(_file_hashes(folder))
         assert hashes[0] == hashes[1]
@@ -253,11 +297,57 @@ def test_customers_locked_limits_and_groups(portfolio: SamplePortfolio) -> None:
     assert customers["limit_locked"].isna().sum() >= 1
     assert customers["limit_valid_to"].notna().sum() >= 1
     assert customers["credit_limit"].isna().sum() >= 1
-    assert (customers["credit_limit"].dropna() > 0).all()
+    assert (customers["credit_limit"].dropna() >= 0).all()
     assert (customers["credit_limit"].dropna() % 1000 == 0).all()
     sizes = customers["group_id"].value_counts()
     assert len(sizes) >= 1
     assert sizes.between(3, 6).all()
+
+
+def test_credit_limits_suspended_and_new(portfolio: SamplePortfolio) -> None:
+    """Defaulted customers more than 2 months before the end have limit 0, new ones none."""
+    customers = portfolio.customers.set_index("customer_id")
+    limit = customers["credit_limit"]
+    default_on = customers.index.to_series().map(_default_days(portfolio))
+    suspended = default_on < END - pd.DateOffset(months=2)
+    new = customers["onboarded_on"] >= END - pd.DateOffset(months=3)
+    assert suspended.sum() >= 10
+    assert new.sum() >= 3
+    assert (limit[suspended] == 0).all()
+    assert limit[new].isna().all()
+    assert limit.isna().equals(new)
+    assert (limit == 0).equals(suspended & ~new)
+    # Granted limits are at least 10,000 in the base currency (1,000s in USD).
+    granted = limit[limit > 0]
+    in_base = customers.loc[granted.index, "currency"] == portfolio.base_currency
+    assert (granted[in_base] >= 10_000).all()
+    assert (granted[~in_base] >= 2_000).all()
+
+
+def test_credit_limits_follow_need_and_risk(portfolio: SamplePortfolio) -> None:
+    """Limits are about the recent need, and riskier customers get less per unit of need."""
+    customers = portfolio.customers.set_index("customer_id")
+    invoices = portfolio.invoices
+    recent = invoices[invoices["issued_on"] >= END - pd.DateOffset(months=6)]
+    rates = portfolio.fx_rates.set_index("rate_on")["rate_to_base"]
+    rate = np.where(recent["currency"] == portfolio.base_currency, 1.0, rates.iloc[-1])
+    monthly = (recent["amount"] * rate).groupby(recent["customer_id"]).sum() / 6
+    need = monthly * (customers["payment_terms_days"] + 15) / 30
+    limit = customers["credit_limit"] * np.where(
+        customers["currency"] == portfolio.base_currency, 1.0, rates.iloc[-1]
+    )
+    # Customers with a limit above the minimum, onboarded a year before the end.
+    reviewed = (limit > 10_000) & (customers["onboarded_on"] < END - pd.DateOffset(months=12))
+    ratio = (limit / need)[reviewed & (need > 0)]
+    assert len(ratio) >= 100
+    assert 0.6 <= ratio.median() <= 1.3
+    # True PD 9 months before the end stands for the risk known at the review.
+    truth = portfolio.true_pd
+    at_review = truth[truth["month"] == END - pd.DateOffset(months=9)].set_index("customer_id")
+    pd_at_review = at_review["pd_12m_true"].reindex(ratio.index)
+    low_risk = ratio[pd_at_review <= pd_at_review.quantile(0.25)]
+    high_risk = ratio[pd_at_review >= pd_at_review.quantile(0.75)]
+    assert high_risk.median() < 0.85 * low_risk.median()
 
 
 def test_thin_file_customers_exist(portfolio: SamplePortfolio) -> None:
@@ -641,3 +731,162 @@ def test_generate_portfolio_validates_arguments() -> None:
         generate_portfolio(customers=0, months=24, seed=1, start=START)
     with pytest.raises(ParamsError, match=r"sample\.start must be the first day of a month"):
         generate_portfolio(customers=20, months=24, seed=1, start=datetime.date(2022, 1, 2))
+
+
+@pytest.mark.parametrize("value", [0.06, -0.001, True, "0.01", float("nan"), None])
+def test_sample_params_rejects_invalid_dirty_share(value: object) -> None:
+    """A dirty share outside [0, 0.05] or not a number raises ParamsError in both locales."""
+    mapping = {"customers": 300, "months": 36, "seed": 1, "start": "2022-01-01", "dirty_share": value}
+    with pytest.raises(ParamsError, match=r"sample\.dirty_share must be a number from 0 to 0\.05; got"):
+        SampleParams.from_mapping(mapping)
+    with use_locale("zh_CN"), pytest.raises(ParamsError, match=r"sample\.dirty_share 必须是 0 到 0\.05 之间的数字"):
+        SampleParams.from_mapping(mapping)
+    with pytest.raises(ParamsError, match=r"sample\.dirty_share must be"):
+        generate_portfolio(customers=20, months=12, seed=1, start=START, dirty_share=value)
+
+
+def test_sample_params_dirty_share_optional() -> None:
+    """dirty_share defaults to 0 and accepts the bounds 0 and 0.05."""
+    base = {"customers": 300, "months": 36, "seed": 1, "start": "2022-01-01"}
+    assert SampleParams.from_mapping(base).dirty_share == 0.0
+    assert SampleParams.from_mapping({**base, "dirty_share": 0}).dirty_share == 0
+    assert SampleParams.from_mapping({**base, "dirty_share": 0.05}).dirty_share == 0.05
+
+
+# ---------------------------------------------------------------------------
+# Injected faults
+
+
+def _without_faults(portfolio: SamplePortfolio, name: str) -> pd.DataFrame:
+    ledger = portfolio.injected_faults
+    rows = ledger.loc[(ledger["table"] == name) & ~ledger["csv_only"], "row"]
+    return portfolio.tables[name].drop(index=rows.to_numpy()).reset_index(drop=True)
+
+
+def test_injected_faults_leave_clean_rows(portfolio: SamplePortfolio, dirty_portfolio: SamplePortfolio) -> None:
+    """Removing the listed faulty rows gives back the clean tables, row for row."""
+    assert portfolio.injected_faults.empty
+    assert portfolio.csv_only_rows == {}
+    for name in TABLE_ORDER:
+        pd.testing.assert_frame_equal(_without_faults(dirty_portfolio, name), portfolio.tables[name])
+    pd.testing.assert_frame_equal(dirty_portfolio.true_pd, portfolio.true_pd)
+
+
+def test_injected_faults_every_kind(dirty_portfolio: SamplePortfolio) -> None:
+    """Each table gets its kinds, about dirty_share of its rows, and the listed rows are faulty."""
+    ledger = dirty_portfolio.injected_faults
+    in_table = ledger[~ledger["csv_only"]]
+    assert set(in_table["kind"]) == set(FAULT_KINDS)
+    assert set(ledger.loc[ledger["csv_only"], "kind"]) == set(CSV_ONLY_FAULT_KINDS)
+    assert set(ledger["table"]) == {"customers", "financial_statements", "invoices", "payments"}
+    for name in ("invoices", "payments"):
+        share = (in_table["table"] == name).sum() / len(dirty_portfolio.tables[name])
+        assert share == pytest.approx(DIRTY_SHARE, rel=0.2), name
+    invoices = dirty_portfolio.invoices
+    rows = in_table[in_table["table"] == "invoices"].groupby("kind")["row"].apply(list)
+    assert (invoices.loc[rows["unknown_currency"], "currency"] == "XYZ").all()
+    assert (invoices.loc[rows["negative_invoice_amount"], "amount"] < 0).all()
+    faulty = invoices.loc[rows["due_before_issue"]]
+    assert (faulty["due_on"] < faulty["issued_on"]).all()
+    known = set(_without_faults(dirty_portfolio, "customers")["customer_id"])
+    assert not invoices.loc[rows["unknown_customer"], "customer_id"].isin(known).any()
+    copies = invoices.loc[rows["exact_duplicate"]]
+    assert len(copies.merge(invoices.drop(index=rows["exact_duplicate"]))) == len(copies)
+
+
+def test_validation_quarantines_injected_faults(
+    dirty_portfolio: SamplePortfolio, validated: dict[str, ValidationResult]
+) -> None:
+    """In Parquet every faulty row is quarantined with its kind as reason, or dropped as a copy."""
+    result = validated["parquet"]
+    ledger = dirty_portfolio.injected_faults
+    in_table = ledger[~ledger["csv_only"]]
+    for name in TABLE_ORDER:
+        faults = in_table[in_table["table"] == name]
+        counts = result.counts[name]
+        copies = faults[faults["kind"] == "exact_duplicate"]
+        others = faults[faults["kind"] != "exact_duplicate"]
+        assert counts.dropped == ({"exact_duplicate": len(copies)} if len(copies) else {}), name
+        assert counts.quarantined == others["kind"].value_counts().to_dict(), name
+        quarantine = result.quarantine[name].set_index("source_row")
+        # Parquet rows are numbered from 1 in file order.
+        reasons = quarantine.loc[others["row"].to_numpy() + 1, "reason_code"]
+        assert (reasons.to_numpy() == others["kind"].to_numpy()).all(), name
+        assert counts.quarantined_share < 0.05, name
+
+
+def test_validation_keeps_clean_rows(validated: dict[str, ValidationResult]) -> None:
+    """Validation of the dirty tables accepts the same rows as validation of the clean ones."""
+    for file_format in ("parquet", "csv"):
+        for name in TABLE_ORDER:
+            pd.testing.assert_frame_equal(
+                validated[file_format].clean[name], validated["clean"].clean[name], obj=name
+            )
+
+
+def test_validation_quarantines_csv_only_rows(
+    dirty_portfolio: SamplePortfolio, validated: dict[str, ValidationResult]
+) -> None:
+    """In CSV the text dates and amounts are quarantined on the lines they were written to."""
+    result = validated["csv"]
+    ledger = dirty_portfolio.injected_faults
+    for name, text_rows in dirty_portfolio.csv_only_rows.items():
+        in_table = ledger[(ledger["table"] == name) & ~ledger["csv_only"]]
+        expected = in_table["kind"].value_counts().drop("exact_duplicate")
+        expected = expected.add(text_rows.groupby(_csv_kind(name, text_rows)).size(), fill_value=0)
+        assert result.counts[name].quarantined == expected.astype(int).to_dict(), name
+        # The k-th text row comes after the header line and k earlier text rows.
+        lines = text_rows["before_row"].to_numpy() + np.arange(len(text_rows)) + 2
+        quarantine = result.quarantine[name].set_index("source_row")
+        reasons = quarantine.loc[lines, "reason_code"].to_numpy()
+        assert (reasons == _csv_kind(name, text_rows).to_numpy()).all(), name
+    for name in ("invoices", "payments"):
+        values = result.quarantine[name]["value"]
+        assert values.str.fullmatch(r"\d{2}/\d{2}/\d{4}").any(), name
+        assert values.str.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d{2}").any(), name
+
+
+def _csv_kind(name: str, text_rows: pd.DataFrame) -> pd.Series:
+    date_column = "issued_on" if name == "invoices" else "paid_on"
+    is_date = text_rows[date_column].str.contains("/", regex=False)
+    return pd.Series(np.where(is_date, "invalid_date", "invalid_number"), index=text_rows.index)
+
+
+def test_write_portfolio_counts_csv_only_rows(dirty_portfolio: SamplePortfolio, tmp_path: Path) -> None:
+    """CSV files hold the CSV-only rows on top of the frame rows, Parquet files do not."""
+    csv_counts = write_portfolio(dirty_portfolio, tmp_path / "csv", file_format="csv")
+    parquet_counts = write_portfolio(dirty_portfolio, tmp_path / "parquet")
+    for name in TABLE_ORDER:
+        extra = len(dirty_portfolio.csv_only_rows.get(name, []))
+        assert parquet_counts[name] == len(dirty_portfolio.tables[name]), name
+        assert csv_counts[name] == len(dirty_portfolio.tables[name]) + extra, name
+        lines = (tmp_path / "csv" / f"{name}.csv").read_text(encoding="utf-8").count("\n")
+        assert lines == csv_counts[name] + 1, name
+    invoices = (tmp_path / "csv" / "invoices.csv").read_text(encoding="utf-8")
+    assert invoices.count('"document_id"') == 1
+
+
+def test_sample_summary_counts_faults(portfolio: SamplePortfolio, dirty_portfolio: SamplePortfolio) -> None:
+    """The summary counts injected rows per kind and leaves them out of the notable cases."""
+    clean, dirty = sample_summary(portfolio), sample_summary(dirty_portfolio)
+    ledger = dirty_portfolio.injected_faults
+    for kind in FAULT_KINDS:
+        assert clean[f"injected_{kind}"] == 0
+        assert dirty[f"injected_{kind}"] == ((ledger["kind"] == kind) & ~ledger["csv_only"]).sum() > 0
+    for kind in CSV_ONLY_FAULT_KINDS:
+        assert dirty[f"injected_{kind}_csv_only"] == ((ledger["kind"] == kind) & ledger["csv_only"]).sum() > 0
+    for name in TABLE_ORDER:
+        assert dirty[name] == len(dirty_portfolio.tables[name])
+    for key in ("credit_notes", "disputed_invoices", "foreign_currency_customers",
+                "thin_file_customers", "defaulted_customers", "locked_limits", "groups"):
+        assert dirty[key] == clean[key], key
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_validation_passes_small_dirty_portfolio(tmp_path: Path, file_format: str) -> None:
+    """At the largest dirty share a small portfolio stays under max_reject_share 0.05."""
+    small = generate_portfolio(customers=40, months=12, seed=5, start=START, dirty_share=0.05)
+    result = _validate_written(small, tmp_path, file_format)
+    for name, counts in result.counts.items():
+        assert counts.quarantined_share < 0.05, name
+    assert result.counts["invoices"].quarantined_total > 0

@@ -51,7 +51,6 @@ TRAIN_SECTION = {
         "max_days_late_12m": 1,
         "share_paid_30p_late_12m": 1,
         "max_dpd_now": 1,
-        "utilisation": 1,
         "disputed_share_12m": 1,
         "months_since_last_late": -1,
     },
@@ -124,9 +123,6 @@ def make_training_table(
         "max_dpd_now": np.maximum(0.0, 3.0 + 10.0 * risk + noise(8.0)),
         "dso_days": 45.0 + 8.0 * risk + noise(6.0),
         "open_exposure": invoiced_3m * rng.uniform(0.5, 1.0, n_rows),
-        "utilisation": np.where(
-            rng.random(n_rows) < 0.10, np.nan, np.clip(0.5 + 0.15 * risk + noise(0.1), 0.0, 1.5)
-        ),
         "disputed_share_12m": np.clip(0.02 + 0.02 * risk + noise(0.01), 0.0, 1.0),
         "months_since_last_late": np.where(
             rng.random(n_rows) < 0.2, np.nan, np.clip(12.0 - 4.0 * risk + noise(3.0), 0.0, 36.0)

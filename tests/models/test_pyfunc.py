@@ -107,13 +107,13 @@ def test_pyfunc_encode_reports_unseen_categories(model, scoring_frame):
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        ("en", r"missing 2 column\(s\) the model needs: utilisation, industry"),
-        ("zh_CN", r"特征表缺少模型所需的 2 个列：utilisation, industry"),
+        ("en", r"missing 2 column\(s\) the model needs: max_dpd_now, industry"),
+        ("zh_CN", r"特征表缺少模型所需的 2 个列：max_dpd_now, industry"),
     ],
 )
 def test_pyfunc_missing_columns_raise(model, scoring_frame, locale, message):
     """Missing feature columns raise ModelError naming them, in both locales."""
-    frame = scoring_frame.drop(columns=["industry", "utilisation"])
+    frame = scoring_frame.drop(columns=["industry", "max_dpd_now"])
     with use_locale(locale), pytest.raises(ModelError, match=message):
         model.predict(None, frame)
 
@@ -126,15 +126,15 @@ def test_pyfunc_rejects_non_frame_input(model):
 
 def test_pyfunc_rejects_text_in_numeric_feature(model, scoring_frame):
     """Text in a numeric feature is an input data error."""
-    frame = scoring_frame.head(3).astype({"utilisation": object})
-    frame.iloc[0, frame.columns.get_loc("utilisation")] = "high"
-    with pytest.raises(InputDataError, match=r"'utilisation' must be numeric"):
+    frame = scoring_frame.head(3).astype({"max_dpd_now": object})
+    frame.iloc[0, frame.columns.get_loc("max_dpd_now")] = "high"
+    with pytest.raises(InputDataError, match=r"'max_dpd_now' must be numeric"):
         model.predict(None, frame)
 
 
 def test_pyfunc_rejects_matrix_of_wrong_width(model):
     """raw_margin and contributions check the matrix width."""
-    with pytest.raises(ModelError, match=r"shape \(n_rows, 27\) .* got shape \(2, 3\)"):
+    with pytest.raises(ModelError, match=rf"shape \(n_rows, {len(FEATURE_NAMES)}\) .* got shape \(2, 3\)"):
         model.raw_margin(np.zeros((2, 3)))
     with pytest.raises(ModelError, match=r"got shape \(4,\)"):
         model.contributions(np.zeros(4))
@@ -145,7 +145,7 @@ def test_pyfunc_describes_itself(model, trained_model):
     assert model.feature_names == FEATURE_NAMES
     assert model.categorical_features == CATEGORICAL_FEATURES
     assert model.category_levels["industry"] == trained_model.encoder.levels["industry"]
-    assert model.monotone_constraints["utilisation"] == 1
+    assert model.monotone_constraints["max_dpd_now"] == 1
     assert model.monotone_constraints["tenure_months"] == 0
     assert model.default_definition == DEFINITION
     assert model.best_iteration == trained_model.best_iteration
@@ -207,7 +207,7 @@ def test_model_signature_types_features_by_kind():
     assert list(inputs) == list(FEATURE_NAMES)
     assert inputs["industry"] == "string"
     assert inputs["size_class"] == "string"
-    assert inputs["utilisation"] == "double"
+    assert inputs["max_dpd_now"] == "double"
     assert signature.outputs.input_names() == ["pd_12m", "raw_margin"]
 
 

@@ -73,8 +73,8 @@ def mutate(section: dict, path: str, value: object) -> dict:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("monotone_constraints.utilisation", 2, r"monotone_constraints.utilisation must be -1, 0 or 1; got 2"),
-        ("monotone_constraints.utilisation", True, r"must be -1, 0 or 1; got True"),
+        ("monotone_constraints.max_dpd_now", 2, r"monotone_constraints.max_dpd_now must be -1, 0 or 1; got 2"),
+        ("monotone_constraints.max_dpd_now", True, r"must be -1, 0 or 1; got True"),
         ("monotone_constraints.credit_score", 1, r"unknown feature\(s\) credit_score"),
         ("monotone_constraints.industry", 1, r"monotone_constraints.industry: a categorical feature cannot"),
         ("seed", -1, r"train.seed must be an integer >= 0; got -1"),
@@ -103,7 +103,7 @@ def test_train_params_rejects_invalid_values(train_section, path, value, message
 
 def test_train_params_error_in_chinese(train_section):
     """Parameter errors render in zh_CN."""
-    section = mutate(train_section, "monotone_constraints.utilisation", 5)
+    section = mutate(train_section, "monotone_constraints.max_dpd_now", 5)
     with use_locale("zh_CN"), pytest.raises(ParamsError, match=r"必须是 -1、0 或 1；实际为 5"):
         TrainParams.from_mapping(section)
 
@@ -176,7 +176,7 @@ def test_trained_model_constraints_cover_every_feature(trained_model, train_sect
     """Unlisted features are unconstrained (0) and listed ones keep their sign."""
     constraints = trained_model.monotone_constraints
     assert list(constraints) == list(FEATURE_NAMES)
-    assert constraints["utilisation"] == 1
+    assert constraints["max_dpd_now"] == 1
     assert constraints["current_ratio"] == -1
     assert constraints["invoiced_12m"] == 0
     assert trained_model.lightgbm_params["monotone_constraints"] == list(constraints.values())
@@ -243,13 +243,13 @@ def test_train_pd_model_leaves_input_unchanged(table_factory, train_section):
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        ("en", r"missing 1 required column\(s\): utilisation"),
-        ("zh_CN", r"特征表缺少 1 个必需列：utilisation"),
+        ("en", r"missing 1 required column\(s\): max_dpd_now"),
+        ("zh_CN", r"特征表缺少 1 个必需列：max_dpd_now"),
     ],
 )
 def test_train_pd_model_rejects_missing_feature(training_table, train_section, locale, message):
     """A table without a feature column raises, naming it, in both locales."""
-    table = training_table.drop(columns="utilisation")
+    table = training_table.drop(columns="max_dpd_now")
     with use_locale(locale), pytest.raises(InputDataError, match=message):
         train_pd_model(table, params=TrainParams.from_mapping(train_section))
 
