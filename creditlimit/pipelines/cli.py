@@ -130,6 +130,15 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _localise_help_option(command) -> None:
+    """Translate the ``--help`` option's own text, which click writes in English."""
+    option = command.get_help_option(typer.Context(command))
+    if option is not None:
+        option.help = translate("cli.help_option")
+    for child in getattr(command, "commands", {}).values():
+        _localise_help_option(child)
+
+
 def _configure_logging() -> None:
     level = os.environ.get("CREDITLIMIT_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
@@ -147,9 +156,10 @@ def main() -> None:
     _configure_logging()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    app = build_app()
+    command = typer.main.get_command(build_app())
+    _localise_help_option(command)
     try:
-        app()
+        command(prog_name="creditlimit")
     except CreditLimitError as error:
         log.debug("stage failed", exc_info=True)
         typer.secho(translate("cli.error", message=str(error)), err=True, fg=typer.colors.RED)

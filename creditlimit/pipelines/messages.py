@@ -92,4 +92,5 @@ HELP: dict[str, dict[str, str]] = {
         "zh_CN": "“{value}”不是 YYYY-MM-DD 格式的日期。",
     },
     "cli.error": {"en": "Error: {message}", "zh_CN": "错误：{message}"},
+    "cli.help_option": {"en": "Show this message and exit.", "zh_CN": "显示本帮助信息并退出。"},
 }

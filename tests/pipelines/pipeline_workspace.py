@@ -51,6 +51,7 @@ def make_workspace(root: Path, overlay: dict) -> Path:
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=workspace, env=pipeline_env(workspace), check=True)
     subprocess.run(["dvc", "config", "core.analytics", "false"], cwd=workspace,
                    env=pipeline_env(workspace), check=True)
+    shutil.copy(REPO / ".dvcignore", workspace / ".dvcignore")
     return workspace
 
 

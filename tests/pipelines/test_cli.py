@@ -39,6 +39,14 @@ def test_help_does_not_import_heavy_libraries():
     assert result.stdout.strip() == "[]"
 
 
+def test_help_option_text_translated():
+    """The --help option's own text is Chinese under zh_CN, in sub-commands too."""
+    result = run_cli("import", "ibm-ar", "--help", lang="zh_CN")
+    assert result.returncode == 0
+    assert "显示本帮助信息并退出" in result.stdout
+    assert "Show this message and exit" not in result.stdout
+
+
 def test_bad_date_is_usage_error():
     """An invalid --as-of gives exit code 2 and names the value."""
     result = run_cli("score", "--as-of", "2026-13-01")
