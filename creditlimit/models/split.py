@@ -19,6 +19,10 @@ register({
         "en": "train.{name} must be an integer >= 1; got {value!r}.",
         "zh_CN": "train.{name} 必须是大于等于 1 的整数；实际为 {value!r}。",
     },
+    "model.split.invalid_gap": {
+        "en": "train.gap_months must be an integer >= 0; got {value!r}.",
+        "zh_CN": "train.gap_months 必须是大于等于 0 的整数；实际为 {value!r}。",
+    },
     "model.split.missing_column": {
         "en": (
             "Training table: required column '{column}' is missing. Build the table "
@@ -119,6 +123,7 @@ def split_by_time(
     *,
     valid_months: int,
     oot_months: int,
+    gap_months: int = 0,
     date_column: str = "as_of",
     label_column: str = "is_bad",
 ) -> TimeSplit:
@@ -128,7 +133,10 @@ def split_by_time(
     ``oot_months`` months form the out-of-time test, the ``valid_months`` months
     before them the validation part (early stopping and calibration), and all
     earlier months the training part. A customer can appear in several parts, at
-    different dates, but no snapshot date is in two parts.
+    different dates, but no snapshot date is in two parts. With ``gap_months`` > 0,
+    training keeps only months at least that far before the first out-of-time
+    month, so training outcome windows (of that many months) do not see the
+    out-of-time period; months between are used by no part.
 
     Parameters
     ----------
@@ -136,6 +144,9 @@ def split_by_time(
         Labelled snapshots with ``date_column`` (datetime64) and ``label_column`` (0/1).
     valid_months, oot_months : int
         Number of months in the validation and out-of-time parts, each >= 1.
+    gap_months : int, default 0
+        Minimum distance in months from a training snapshot to the first
+        out-of-time month.
     date_column, label_column : str
         Names of the snapshot date and outcome columns.
 
@@ -154,6 +165,8 @@ def split_by_time(
     """
     _check_months("valid_months", valid_months)
     _check_months("oot_months", oot_months)
+    if isinstance(gap_months, bool) or not isinstance(gap_months, int | np.integer) or gap_months < 0:
+        raise ParamsError("model.split.invalid_gap", value=gap_months)
     dates = _snapshot_dates(table, date_column)
     labels = _labels(table, label_column)
 
@@ -175,7 +188,7 @@ def split_by_time(
     oot_first = distinct[-oot_months]
     valid_first = distinct[-(oot_months + valid_months)]
     masks = {
-        "train": months < valid_first,
+        "train": (months < valid_first) & (months + gap_months <= oot_first),
         "valid": (months >= valid_first) & (months < oot_first),
         "oot": months >= oot_first,
     }

@@ -190,6 +190,10 @@ class TrainParams:
     monotone_constraints : Mapping[str, int]
         Feature name to +1 (PD never decreases as the feature rises), -1 (never
         increases) or 0. Unlisted features are unconstrained.
+    gap_months : int, default 0
+        Training snapshots must be at least this many months before the first
+        out-of-time month, so that their outcome windows (set it to the label
+        horizon) end before the out-of-time period starts.
     """
 
     seed: int
@@ -199,6 +203,7 @@ class TrainParams:
     min_oot_auc: float
     lightgbm: LightGBMParams
     monotone_constraints: Mapping[str, int]
+    gap_months: int = 0
 
     @classmethod
     def from_mapping(
@@ -245,6 +250,7 @@ class TrainParams:
             monotone_constraints=_constraints(
                 mapping["monotone_constraints"], feature_names, categorical_features
             ),
+            gap_months=_int("train", mapping, "gap_months", minimum=0) if "gap_months" in mapping else 0,
         )
 
     def to_record(self) -> dict:
@@ -253,6 +259,7 @@ class TrainParams:
             "train.seed": self.seed,
             "train.valid_months": self.valid_months,
             "train.oot_months": self.oot_months,
+            "train.gap_months": self.gap_months,
             "train.calibration": self.calibration,
             "train.min_oot_auc": self.min_oot_auc,
         }
@@ -382,7 +389,8 @@ def train_pd_model(
     _check_snapshots(table)
 
     # Split by time and freeze category levels on the training months only.
-    split = split_by_time(table, valid_months=params.valid_months, oot_months=params.oot_months)
+    split = split_by_time(table, valid_months=params.valid_months, oot_months=params.oot_months,
+                          gap_months=params.gap_months)
     encoder = CategoryEncoder.fit(table.loc[split.train.mask, list(categoricals)], categoricals)
     matrix, _ = build_feature_matrix(table, feature_names=features, encoder=encoder)
     labels = table[LABEL_COLUMN].to_numpy(np.float64).astype(np.int64)

@@ -31,16 +31,16 @@ register({
     "score.summary": {
         "en": (
             "Scored {customers} customers as of {as_of} with {model} version {version}.\n"
-            "Limit actions: {increase} increases, {decrease} decreases ({pending} pending with notice), "
-            "{hold} holds, {new} new, {suspend} suspensions; {review} need review.\n"
+            "Limit actions: {increase} increases, {decrease} decreases, {hold} holds, {new} new, "
+            "{suspend} suspensions; {pending} cuts wait for their notice period; {review} need review.\n"
             "Total limits {old_total} -> {new_total} {currency}.\n"
             "Risk flags: {flags}.\n"
             "Limits: {limits_path}"
         ),
         "zh_CN": (
             "已按 {as_of} 为 {customers} 个客户评分，模型 {model} 第 {version} 版。\n"
-            "额度调整：上调 {increase} 户，下调 {decrease} 户（其中 {pending} 户待通知后生效），"
-            "维持 {hold} 户，新授信 {new} 户，暂停 {suspend} 户；{review} 户需复核。\n"
+            "额度调整：上调 {increase} 户，下调 {decrease} 户，维持 {hold} 户，新授信 {new} 户，"
+            "暂停 {suspend} 户；其中 {pending} 户的下调或暂停在通知期满后生效；{review} 户需复核。\n"
             "额度总额 {old_total} -> {new_total} {currency}。\n"
             "风险预警：{flags}。\n"
             "额度文件：{limits_path}"
@@ -115,6 +115,7 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     _publish(result, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"])
     timings["write_and_publish_s"] = time.perf_counter() - started
     log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
+    _append_run_log(scores_root, manifest, timings)
 
     print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
                        currency=str(section(params, "data.base_currency"))))
@@ -140,7 +141,7 @@ def summary_text(limits: pd.DataFrame, flags: pd.DataFrame, manifest: Mapping[st
                  limits_path: Path, *, currency: str) -> str:
     """Render the end-of-run summary in the active locale."""
     actions = limits["action"].value_counts()
-    pending = int((limits["action"].eq("decrease") & (limits["effective_on"] > limits["as_of"])).sum())
+    pending = int((limits["effective_on"] > limits["as_of"]).sum())
     flag_counts = flags["code"].value_counts().sort_index()
     flag_text = ", ".join(f"{code} {count}" for code, count in flag_counts.items())
     return translate(
@@ -204,6 +205,20 @@ def _write_outputs(result, manifest, final_dir: Path) -> None:
         write_csv(result.limits, tmp / "limits.csv")
         write_csv(result.flags, tmp / "flags.csv")
         write_manifest(manifest, tmp / "manifest.json")
+
+
+def _append_run_log(scores_root: Path, manifest: Mapping[str, Any], timings: Mapping[str, float]) -> None:
+    """Append the run's timings to ``run_log.jsonl`` beside the run folders.
+
+    Timings differ on every run, so they stay out of the manifest, whose bytes must
+    be identical when the same inputs, params and model are scored again.
+    """
+    record = {"run_id": manifest["run_id"], "as_of": manifest["as_of"],
+              "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "row_counts": manifest["row_counts"],
+              "timings_s": {name: round(value, 3) for name, value in timings.items()}}
+    with (scores_root / "run_log.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 def _publish(result, *, url: str, as_of: dt.date, run_id: str) -> None:

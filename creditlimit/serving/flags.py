@@ -80,6 +80,10 @@ register({
         "en": "The latest financial statement is {value} old (threshold {threshold}). Request current statements.",
         "zh_CN": "最新财务报表距今{value}（阈值{threshold}），请索取最新财务报表。",
     },
+    "flags.stale_statements_unused": {
+        "en": "The latest financial statement is too old to be used (older than the feature window, threshold {threshold}). Request current statements.",
+        "zh_CN": "最新财务报表过旧，已超出特征使用期限而未被采用（阈值{threshold}），请索取最新财务报表。",
+    },
     "flags.missing_statements": {
         "en": "No financial statement was published before {as_of}, so the limit rests on trading history alone.",
         "zh_CN": "{as_of}之前没有已发布的财务报表，额度仅依据交易记录确定。",
@@ -345,6 +349,16 @@ def _statement_flags(
         )
         rows.append((ids[i], "stale_statements", SEVERITY["stale_statements"], "statement_age_months",
                      age[i], stale_limit, *texts))
+
+    # The features leave the age missing when the latest statement is older than
+    # their window: such a customer is the stalest of all, not an unflagged one.
+    for i in np.flatnonzero(has_statements & np.isnan(age)):
+        texts = _texts(
+            "flags.stale_statements_unused",
+            threshold=lambda loc: format_value(stale_limit, "months", locale=loc),
+        )
+        rows.append((ids[i], "stale_statements", SEVERITY["stale_statements"], "statement_age_months",
+                     np.nan, stale_limit, *texts))
 
     for i in np.flatnonzero(~has_statements):
         texts = _texts("flags.missing_statements", as_of=lambda loc: as_of.isoformat())

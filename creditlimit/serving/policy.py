@@ -121,7 +121,8 @@ def propose_limits(
         - ``action``: one of ``ACTIONS``
         - ``is_pending``, ``needs_review``, ``review_reason``
         - ``binding_rule``: one of ``BINDING_RULES``
-        - ``notice_zh``, ``notice_en``: customer notice of a pending decrease
+        - ``notice_zh``, ``notice_en``: customer notice of a pending decrease or
+          suspension
         - ``exposure`` (open exposure), ``utilisation`` (exposure / new limit,
           NaN when the new limit is 0), ``available_credit`` (may be negative)
         - ``policy_version``, ``calculation_log`` (JSON text)
@@ -138,7 +139,8 @@ def propose_limits(
     capped by the expected-loss cap, clipped to [min_limit, max_limit] and rounded
     down to ``rounding_unit``. Without a usable statement (capacity missing) the
     need alone is used and ``thin_file_max_limit`` caps the result. Defaulted
-    customers, grades above the cut-off and a zero grade or industry factor get 0.
+    customers, grades above the cut-off, a zero grade or industry factor and a
+    non-positive equity or revenue (zero capacity) get 0.
     ``proposed_limit`` equals ``model_limit`` in policy v1.
 
     The adjustment rules apply in this order:
@@ -147,10 +149,13 @@ def propose_limits(
        shown.
     2. A missing proposal (missing PD, grade or trading need) holds the limit in
        force and needs review.
-    3. A temporary limit whose ``limit_valid_to`` is before ``as_of`` counts as no
-       limit, so the new and increase rules below see a current limit of 0.
-    4. A zero proposal from default, cut-off or a zero factor suspends a positive
-       limit at once.
+    3. A temporary limit whose ``limit_valid_to`` is before ``as_of`` is no longer
+       in force. Its renewal (action ``new``) is capped at the expired amount ×
+       (1 + max_step_up) and needs fresh statements, else the customer holds at 0
+       and needs review.
+    4. A zero proposal suspends a positive limit. A defaulted customer is
+       suspended at once; any other suspension (cut-off grade, zero factor or zero
+       capacity) is pending with notice like a large decrease.
     5. No limit in force and a positive proposal: ``new`` at once.
     6. An increase needs statements at most ``max_statement_age_months`` old (a
        customer without statements never qualifies). Otherwise the limit holds and
@@ -284,8 +289,11 @@ def _model_limits(inputs: dict[str, np.ndarray], policy: PolicyParams) -> dict[s
             inputs["grade_number"] > policy.cutoff_grade,
             grade_factor == 0,
             industry_factor == 0,
+            # Non-positive equity or revenue leaves no capacity, and the minimum
+            # limit must not lift such a customer back to a positive limit.
+            ~thin_file & (capacity <= 0),
         ],
-        ["defaulted", "cutoff_grade", "grade_factor", "industry_factor"],
+        ["defaulted", "cutoff_grade", "grade_factor", "industry_factor", "capacity"],
         default="",
     ).astype(object)
     zero_decision = zero_rule != ""
@@ -334,7 +342,11 @@ def _adjust_limits(
     in_force = np.where(has_current & ~inputs["current_limit_expired"], current, 0.0)
     proposal = steps["model_limit"]
     fresh = inputs["statement_age_months"] <= policy.max_statement_age_months
-    up_cap = _round_down(in_force * (1 + policy.max_step_up), policy.rounding_unit)
+    # An expired temporary limit is no longer in force, but a renewal may not jump
+    # past the step-up cap on it and needs fresh statements like any increase.
+    expired = has_current & inputs["current_limit_expired"]
+    reference = np.where(expired, current, in_force)
+    up_cap = _round_down(reference * (1 + policy.max_step_up), policy.rounding_unit)
     down_floor = np.minimum(_round_up(in_force * (1 - policy.max_step_down), policy.rounding_unit), in_force)
     increase_to = np.minimum(proposal, up_cap)
     decrease_to = np.maximum(proposal, down_floor)
@@ -344,6 +356,8 @@ def _adjust_limits(
         "locked": inputs["limit_locked"],
         "missing": np.isnan(proposal),
         "suspend": steps["zero_decision"] & (in_force > 0),
+        "stale_renewal": expired & (proposal > 0) & ~fresh,
+        "renewal": expired & (proposal > 0),
         "new": (in_force == 0) & (proposal > 0),
         "no_limit": in_force == 0,
         "stale_increase": (proposal > in_force) & ~fresh,
@@ -358,6 +372,8 @@ def _adjust_limits(
         "locked": (np.where(has_current, current, 0.0), "hold", "locked"),
         "missing": (in_force, "hold", "missing_inputs"),
         "suspend": (0.0, "suspend", rule),
+        "stale_renewal": (0.0, "hold", "stale_statements"),
+        "renewal": (increase_to, "new", np.where(up_cap < proposal, "step_up_cap", rule)),
         "new": (proposal, "new", rule),
         "no_limit": (0.0, "hold", rule),
         "stale_increase": (in_force, "hold", "stale_statements"),
@@ -374,7 +390,10 @@ def _adjust_limits(
 
     with np.errstate(divide="ignore", invalid="ignore"):
         relative_cut = (in_force - new_limit) / in_force
-    is_pending = (action == "decrease") & (relative_cut > policy.notice_threshold)
+    # A cut for risk, including a suspension for a cut-off grade, is announced
+    # notice_days ahead; only a defaulted customer is suspended at once.
+    risk_cut = (action == "decrease") | ((action == "suspend") & ~inputs["is_defaulted"])
+    is_pending = risk_cut & (relative_cut > policy.notice_threshold)
     start = np.datetime64(as_of, "D")
     effective_on = np.where(is_pending, start + np.timedelta64(policy.notice_days, "D"), start)
     review_reason = _review_reasons(inputs, steps, case, has_current)
@@ -408,9 +427,10 @@ def _review_reasons(
             locked & inputs["current_limit_expired"] & has_current,
             case == "missing",
             case == "stale_increase",
+            case == "stale_renewal",
         ],
         ["locked_missing_inputs", "locked_zero_proposal", "locked_expired_limit",
-         "missing_inputs", "stale_statements_for_increase"],
+         "missing_inputs", "stale_statements_for_increase", "stale_statements_for_renewal"],
         default="",
     )
     return reason.astype(object)

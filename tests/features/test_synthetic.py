@@ -324,30 +324,100 @@ def test_credit_limits_suspended_and_new(portfolio: SamplePortfolio) -> None:
     assert (granted[~in_base] >= 2_000).all()
 
 
-def test_credit_limits_follow_need_and_risk(portfolio: SamplePortfolio) -> None:
-    """Limits are about the recent need, and riskier customers get less per unit of need."""
+def _to_base(portfolio: SamplePortfolio) -> pd.Series:
+    """Rate of each customer's currency to the base currency at the latest rate, by customer id."""
     customers = portfolio.customers.set_index("customer_id")
-    invoices = portfolio.invoices
-    recent = invoices[invoices["issued_on"] >= END - pd.DateOffset(months=6)]
-    rates = portfolio.fx_rates.set_index("rate_on")["rate_to_base"]
-    rate = np.where(recent["currency"] == portfolio.base_currency, 1.0, rates.iloc[-1])
-    monthly = (recent["amount"] * rate).groupby(recent["customer_id"]).sum() / 6
-    need = monthly * (customers["payment_terms_days"] + 15) / 30
-    limit = customers["credit_limit"] * np.where(
-        customers["currency"] == portfolio.base_currency, 1.0, rates.iloc[-1]
+    latest = portfolio.fx_rates["rate_to_base"].iloc[-1]
+    in_base = customers["currency"] == portfolio.base_currency
+    return pd.Series(np.where(in_base, 1.0, latest), index=customers.index)
+
+
+def _open_exposure_at_end(portfolio: SamplePortfolio) -> pd.Series:
+    """Open invoices net of credit notes and payments at the end, base currency, by customer id."""
+    invoiced = portfolio.invoices.groupby("customer_id")["amount"].sum()
+    paid = portfolio.payments.groupby("customer_id")["amount"].sum()
+    customers = portfolio.customers["customer_id"]
+    exposure = invoiced.sub(paid, fill_value=0.0).reindex(customers, fill_value=0.0)
+    return exposure.clip(lower=0.0) * _to_base(portfolio)
+
+
+def _mean_days_late(portfolio: SamplePortfolio, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    """Mean days late (0 when on time) of the invoices fully paid in [first, last), by customer id."""
+    documents = portfolio.invoices
+    invoices = _invoices_only(portfolio).set_index("document_id")
+    notes = documents[documents["document_type"] == "credit_note"]
+    net = invoices["amount"].add(notes.groupby("reference_id")["amount"].sum(), fill_value=0.0)
+    payments = portfolio.payments.groupby("document_id").agg(
+        paid=("amount", "sum"), paid_on=("paid_on", "max")
     )
-    # Customers with a limit above the minimum, onboarded a year before the end.
-    reviewed = (limit > 10_000) & (customers["onboarded_on"] < END - pd.DateOffset(months=12))
-    ratio = (limit / need)[reviewed & (need > 0)]
+    fully_paid = np.isclose(payments["paid"], net.reindex(payments.index))
+    inside = (payments["paid_on"] >= first) & (payments["paid_on"] < last)
+    payments = payments[fully_paid & inside]
+    paid_invoices = invoices.loc[payments.index]
+    days_late = (payments["paid_on"] - paid_invoices["due_on"]).dt.days.clip(lower=0)
+    return days_late.groupby(paid_invoices["customer_id"]).mean()
+
+
+def test_credit_limits_cover_typical_exposure(portfolio: SamplePortfolio) -> None:
+    """Low-risk customers get about their typical exposure at the review, riskier ones less."""
+    customers = portfolio.customers.set_index("customer_id")
+    to_base = _to_base(portfolio)
+    # Every review window lies in the 12 months from 18 to 6 months before the end.
+    first, last = END - pd.DateOffset(months=18), END - pd.DateOffset(months=6)
+    documents = portfolio.invoices
+    window = documents[(documents["issued_on"] >= first) & (documents["issued_on"] < last)]
+    monthly = window.groupby("customer_id")["amount"].sum() / 12 * to_base
+    days_late = _mean_days_late(portfolio, first, last).reindex(customers.index, fill_value=0.0)
+    # Terms, days late and the 60-day buffer of the department's review.
+    cover = monthly * (customers["payment_terms_days"] + days_late + 60) / 30
+
+    # Customers onboarded before the windows, with a limit inside the bounds.
+    limit = customers["credit_limit"] * to_base
+    reviewed = (
+        (limit > 10_000) & (limit < 5_000_000)
+        & (customers["onboarded_on"] < END - pd.DateOffset(months=24))
+    )
+    ratio = (limit / cover)[reviewed & (cover > 0)]
     assert len(ratio) >= 100
-    assert 0.6 <= ratio.median() <= 1.3
+    assert 0.6 <= ratio.median() <= 1.0
+
     # True PD 9 months before the end stands for the risk known at the review.
     truth = portfolio.true_pd
     at_review = truth[truth["month"] == END - pd.DateOffset(months=9)].set_index("customer_id")
     pd_at_review = at_review["pd_12m_true"].reindex(ratio.index)
     low_risk = ratio[pd_at_review <= pd_at_review.quantile(0.25)]
     high_risk = ratio[pd_at_review >= pd_at_review.quantile(0.75)]
-    assert high_risk.median() < 0.85 * low_risk.median()
+    assert 0.85 <= low_risk.median() <= 1.2
+    assert high_risk.median() < 0.7 * low_risk.median()
+
+
+def test_credit_limits_over_limit_share(portfolio: SamplePortfolio) -> None:
+    """Between 15 % and 38 % of the customers with a positive limit owe more than it at the end."""
+    limit = portfolio.customers.set_index("customer_id")["credit_limit"] * _to_base(portfolio)
+    exposure = _open_exposure_at_end(portfolio)
+    positive = limit > 0
+    assert positive.sum() >= 200
+    over = exposure[positive] > limit[positive]
+    assert 0.15 <= over.mean() <= 0.38
+
+
+def test_credit_limits_over_limit_by_risk(portfolio: SamplePortfolio) -> None:
+    """Customers with a high true PD at the end and recent defaulters are over their limit most."""
+    limit = portfolio.customers.set_index("customer_id")["credit_limit"] * _to_base(portfolio)
+    positive = limit.index[limit > 0]
+    over = (_open_exposure_at_end(portfolio) > limit)[positive]
+
+    truth = portfolio.true_pd
+    at_end = truth[truth["month"] == truth["month"].max()].set_index("customer_id")
+    pd_at_end = at_end["pd_12m_true"].reindex(positive)
+    high_risk = over[pd_at_end >= pd_at_end.quantile(0.75)]
+    lower_half = over[pd_at_end <= pd_at_end.median()]
+    assert high_risk.mean() >= 2 * lower_half.mean()
+
+    # Customers that defaulted in the last 2 months keep their limit and stop paying.
+    defaulted = over[positive.isin(_default_days(portfolio).index)]
+    assert len(defaulted) >= 3
+    assert defaulted.mean() >= 0.75
 
 
 def test_thin_file_customers_exist(portfolio: SamplePortfolio) -> None:

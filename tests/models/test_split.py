@@ -119,3 +119,28 @@ def test_split_rejects_missing_label_column():
     """A table without is_bad raises, naming the column."""
     with pytest.raises(InputDataError, match=r"required column 'is_bad' is missing"):
         split_by_time(monthly_table(8).drop(columns="is_bad"), valid_months=2, oot_months=2)
+
+
+def test_split_gap_keeps_training_windows_before_oot():
+    """With a gap, training months end gap_months before the first OOT month."""
+    months = pd.date_range("2023-01-01", periods=20, freq="MS")
+    table = pd.DataFrame({
+        "as_of": np.repeat(months, 4),
+        "is_bad": np.tile([0, 1, 0, 0], 20),
+    })
+    split = split_by_time(table, valid_months=3, oot_months=3, gap_months=6)
+    train_dates = table.loc[split.train.mask, "as_of"]
+    oot_dates = table.loc[split.oot.mask, "as_of"]
+    assert oot_dates.min() == pd.Timestamp("2024-06-01")
+    assert train_dates.max() == pd.Timestamp("2023-12-01")
+    assert not (split.train.mask & split.valid.mask).any()
+    unused = ~(split.train.mask | split.valid.mask | split.oot.mask)
+    assert table.loc[unused, "as_of"].drop_duplicates().tolist() == list(pd.date_range("2024-01-01", periods=2, freq="MS"))
+
+
+@pytest.mark.parametrize("gap", [-1, 1.5, True])
+def test_split_rejects_invalid_gap(gap):
+    """A negative, fractional or boolean gap is a parameter error."""
+    table = pd.DataFrame({"as_of": pd.date_range("2023-01-01", periods=10, freq="MS"), "is_bad": [0, 1] * 5})
+    with pytest.raises(ParamsError, match=r"train.gap_months must be an integer >= 0; got"):
+        split_by_time(table, valid_months=2, oot_months=2, gap_months=gap)

@@ -20,6 +20,7 @@ TINY_OVERLAY = {
     "sample.start": "2022-01-01",
     "train.valid_months": 3,
     "train.oot_months": 3,
+    "train.gap_months": 6,
     "train.min_oot_auc": 0.6,
     "score.as_of": "2025-01-01",
 }

@@ -193,6 +193,17 @@ def test_raise_flags_stale_statements():
     assert row["text_zh"] == "最新财务报表距今19个月（阈值18个月），请索取最新财务报表。"
 
 
+def test_raise_flags_statements_too_old_for_features():
+    """Statements too old for the features (age missing) still raise stale_statements."""
+    flags = flags_for({"has_statements": True, "statement_age_months": np.nan})
+    assert flags["code"].tolist() == ["stale_statements"]
+    row = flags.iloc[0]
+    assert np.isnan(row["value"])
+    assert row["threshold"] == 18
+    assert "too old to be used" in row["text_en"]
+    assert "已超出特征使用期限" in row["text_zh"]
+
+
 def test_raise_flags_missing_statements_and_thin_file():
     """No statements raise missing_statements; with few or unknown invoices also thin_file."""
     no_statements = {"has_statements": False, "statement_age_months": np.nan}

@@ -219,7 +219,7 @@ GRID = [
     ("rounding", {"equity_base": 1_234_567.0, "revenue_base": 1e8, "grade": "1", "pd_12m": 0.002},
      123_456.7, 450_000.0, 123_000.0, "capacity"),
     # equity ≤ 0 → capacity 0 → floor
-    ("negative_equity", {"equity_base": -1e6}, 0.0, 450_000.0, 10_000.0, "min_limit"),
+    ("negative_equity", {"equity_base": -1e6}, 0.0, 450_000.0, 0.0, "capacity"),
     # an industry missing from the table takes the default factor 1.0
     ("unknown_industry", {"industry": "mining"}, 200_000.0, 450_000.0, 190_000.0, "capacity"),
     ("missing_industry", {"industry": None}, 200_000.0, 450_000.0, 190_000.0, "capacity"),
@@ -372,16 +372,43 @@ def test_propose_limits_zero_step_down_holds():
     assert row["binding_rule"] == "step_down_cap"
 
 
-def test_propose_limits_cutoff_suspends_at_once():
-    """A zero proposal with a positive current limit suspends it immediately, ignoring caps."""
+def test_propose_limits_default_suspends_at_once():
+    """A defaulted customer's limit is suspended immediately, ignoring caps and notice."""
     policy = PolicyParams.from_mapping({**POLICY_SECTION, "max_step_down": 0.3})
-    for change, rule in [({"grade": "10", "pd_12m": 0.5}, "cutoff_grade"), ({"grade": "D"}, "defaulted")]:
+    row = one({"grade": "D", "current_limit": 400_000.0}, policy)
+    assert row["action"] == "suspend"
+    assert row["new_limit"] == 0.0
+    assert row["effective_on"] == pd.Timestamp(AS_OF)
+    assert not row["is_pending"]
+    assert row["binding_rule"] == "defaulted"
+
+
+def test_propose_limits_cutoff_suspension_pending():
+    """A suspension for risk (cut-off grade, zero capacity) waits for the notice period."""
+    policy = PolicyParams.from_mapping({**POLICY_SECTION, "max_step_down": 0.3})
+    cases = [({"grade": "10", "pd_12m": 0.5}, "cutoff_grade"), ({"equity_base": -1e6}, "capacity")]
+    for change, rule in cases:
         row = one({**change, "current_limit": 400_000.0}, policy)
         assert row["action"] == "suspend"
         assert row["new_limit"] == 0.0
-        assert row["effective_on"] == pd.Timestamp(AS_OF)
-        assert not row["is_pending"]
+        assert row["is_pending"]
+        assert row["effective_on"] == pd.Timestamp(AS_OF) + pd.Timedelta(days=policy.notice_days)
         assert row["binding_rule"] == rule
+        assert "0" in row["notice_en"]
+        assert row["notice_zh"]
+
+
+def test_propose_limits_expired_renewal_capped():
+    """An expired temporary limit is renewed within the step-up cap, with fresh statements only."""
+    expired = {"current_limit": 100_000.0, "limit_valid_to": pd.Timestamp(AS_OF) - pd.Timedelta(days=1)}
+    row = one(expired)
+    assert row["action"] == "new"
+    assert row["new_limit"] <= 150_000.0
+    stale = one({**expired, "statement_age_months": 30.0})
+    assert stale["action"] == "hold"
+    assert stale["new_limit"] == 0.0
+    assert stale["needs_review"]
+    assert stale["binding_rule"] == "stale_statements"
 
 
 def test_propose_limits_cutoff_without_limit_holds_at_zero():
@@ -672,10 +699,11 @@ def test_propose_limits_no_increase_with_stale_statements(customer, pd_value, ag
 @PROPERTY_SETTINGS
 @given(customer=customers, pd_value=pd_values)
 def test_propose_limits_large_decrease_always_pending(customer, pd_value):
-    """Every decrease is pending with notices exactly when it cuts more than the threshold."""
+    """Every cut for risk is pending with notices exactly when it cuts more than the threshold."""
     change = {**customer, "pd_12m": pd_value, "grade": grade_of(pd_value)}
     out = propose_limits(scored_frame(change), policy=POLICY, as_of=AS_OF).iloc[0]
-    if out["action"] != "decrease":
+    risk_cut = out["action"] == "decrease" or (out["action"] == "suspend" and not customer["is_defaulted"])
+    if not risk_cut:
         assert not out["is_pending"]
         return
     current = customer["current_limit"]

@@ -42,7 +42,7 @@ def portfolio(tmp_path_factory):
     labels = build_labels(con, history[["customer_id", "as_of"]], definition=definition,
                           observation_end=observation_end)
     table, _ = training_table(history, labels)
-    train_section = {**PARAMS["train"], "valid_months": 3, "oot_months": 3}
+    train_section = {**PARAMS["train"], "valid_months": 3, "oot_months": 3, "gap_months": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trained = train_pd_model(table, params=TrainParams.from_mapping(train_section))
