@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from creditlimit import __version__
-from creditlimit.errors import InputDataError
+from creditlimit.errors import InputDataError, ModelError, ParamsError
 from creditlimit.i18n import register, translate
 from creditlimit.pipelines.mlflow_settings import mlflow_settings
 from creditlimit.pipelines.params import load_params, params_hash, section
@@ -24,7 +24,10 @@ __all__ = ["run", "print_existing_summary", "output_dir"]
 
 log = logging.getLogger(__name__)
 
-SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "policy", "flags", "score", "mlflow")
+SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "label", "policy", "flags", "score", "mlflow")
+# Scoring later than this after the newest record would treat every open
+# invoice as long overdue and every statement as stale.
+MAX_DAYS_AFTER_DATA = 62
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
 
 register({
@@ -51,6 +54,22 @@ register({
         "en": "No customer was onboarded before {as_of} in {clean_dir}; nothing to score. Check --as-of or the input data.",
         "zh_CN": "{clean_dir} 中没有在 {as_of} 之前建立合作的客户，无可评分对象。请检查 --as-of 或输入数据。",
     },
+    "score.definition_mismatch": {
+        "en": "Model {model} version {version} was trained with the default definition {model_definition}, but params.yaml section 'label' is {params_definition}. Score with a model trained under the same definition (see --model-alias) or restore the label section.",
+        "zh_CN": "模型 {model} 第 {version} 版训练时的违约定义为 {model_definition}，但 params.yaml 的 label 部分为 {params_definition}。请使用按相同定义训练的模型（见 --model-alias），或恢复 label 参数。",
+    },
+    "score.currency_mismatch": {
+        "en": "The validated tables in {clean_dir} are in {data_currency}, but params data.base_currency is {params_currency}. Run `creditlimit validate` again with the same base currency.",
+        "zh_CN": "{clean_dir} 中已校验数据表的币种为 {data_currency}，但参数 data.base_currency 为 {params_currency}。请用相同的本位币重新运行 `creditlimit validate`。",
+    },
+    "score.as_of_outside_data": {
+        "en": "--as-of {as_of} is outside the data in {clean_dir}: records run from {first} to {last}. Choose a date after {first} and at most {max_gap_days} days after {last}, or load newer data.",
+        "zh_CN": "--as-of {as_of} 超出 {clean_dir} 中数据的范围：记录日期为 {first} 至 {last}。请选择 {first} 之后、且不晚于 {last} 之后 {max_gap_days} 天的日期，或导入更新的数据。",
+    },
+    "score.invalid_param": {
+        "en": "Parameter score.{name} must be a whole number >= 1; got {value!r}.",
+        "zh_CN": "参数 score.{name} 必须是大于等于 1 的整数；实际为 {value!r}。",
+    },
     "score.no_run": {
         "en": "No scoring output for {as_of} in {path}. Run `creditlimit score --as-of {as_of}` first.",
         "zh_CN": "{path} 中没有 {as_of} 的评分结果。请先运行 `creditlimit score --as-of {as_of}`。",
@@ -66,6 +85,7 @@ def output_dir(scores_root: Path, as_of: dt.date) -> Path:
 def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_root: Path,
         model_alias: str | None) -> Path:
     """Score every customer as of ``as_of`` and publish the outputs atomically."""
+    from creditlimit.features.labels import LabelDefinition
     from creditlimit.features.snapshots import build_features
     from creditlimit.features.tables import clean_table_paths, connect_tables
     from creditlimit.models.master_scale import MasterScale
@@ -82,10 +102,15 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     flag_params = FlagParams.from_mapping(section(params, "flags"))
     master_scale = MasterScale.from_mapping(section(params, "policy.pd_upper_bounds"))
     settings = mlflow_settings(params)
+    top_k, batch_size = (_positive_int(score_params, name) for name in ("top_reasons", "batch_size"))
+    base_currency = str(section(params, "data.base_currency"))
+    definition = LabelDefinition.from_mapping(section(params, "label")).to_dict()
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
+    _check_currency(clean_dir, base_currency)
     table_paths = clean_table_paths(clean_dir)
+    _check_as_of_in_data(connect_tables(table_paths), as_of, clean_dir)
     features = build_features(
         connect_tables(table_paths), [as_of],
         max_statement_age_months=int(section(params, "features.max_statement_age_months")),
@@ -97,14 +122,17 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     started = time.perf_counter()
     model = load_model(tracking_uri=settings.tracking_uri, model_name=settings.model_name, alias=alias)
     timings["model_load_s"] = time.perf_counter() - started
+    if model.python_model.default_definition != definition:
+        raise ModelError("score.definition_mismatch", model=model.name, version=model.version,
+                         model_definition=model.python_model.default_definition,
+                         params_definition=definition)
 
     manifest = _manifest(params, as_of=as_of, alias=alias, model=model, table_paths=table_paths)
     result = score_portfolio(
         features, model=model.python_model, master_scale=master_scale, policy=policy,
         flag_params=flag_params, as_of=as_of, run_id=manifest["run_id"],
-        model_version=str(model.version), top_k=int(score_params["top_reasons"]),
-        batch_size=int(score_params["batch_size"]),
-        base_currency=str(section(params, "data.base_currency")),
+        model_version=str(model.version), top_k=top_k, batch_size=batch_size,
+        base_currency=base_currency,
     )
     timings.update(result.timings)
     manifest["row_counts"] = _row_counts(result)
@@ -118,7 +146,7 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     _append_run_log(scores_root, manifest, timings)
 
     print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
-                       currency=str(section(params, "data.base_currency"))))
+                       currency=base_currency))
     return final_dir
 
 
@@ -154,6 +182,37 @@ def summary_text(limits: pd.DataFrame, flags: pd.DataFrame, manifest: Mapping[st
         flags=flag_text or translate("score.no_flags"), limits_path=limits_path,
         **{action: int(actions.get(action, 0)) for action in ACTIONS},
     )
+
+
+def _positive_int(score_params: Mapping[str, Any], name: str) -> int:
+    value = score_params.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParamsError("score.invalid_param", name=name, value=value)
+    return value
+
+
+def _check_currency(clean_dir: Path, base_currency: str) -> None:
+    """Reject clean tables converted to another base currency than params names."""
+    report_path = clean_dir.parent / "validation_report.json"
+    if not report_path.is_file():
+        return
+    data_currency = json.loads(report_path.read_text(encoding="utf-8")).get("base_currency")
+    if data_currency and data_currency != base_currency:
+        raise InputDataError("score.currency_mismatch", clean_dir=clean_dir,
+                             data_currency=data_currency, params_currency=base_currency)
+
+
+def _check_as_of_in_data(con, as_of: dt.date, clean_dir: Path) -> None:
+    """Reject an as_of before the first invoice or long after the newest record."""
+    first, last = con.execute(
+        "SELECT min(issued_on), greatest(max(issued_on), (SELECT max(paid_on) FROM payments)) FROM invoices"
+    ).fetchone()
+    if first is None:
+        return
+    too_late = (as_of - last).days > MAX_DAYS_AFTER_DATA
+    if as_of <= first or too_late:
+        raise InputDataError("score.as_of_outside_data", as_of=as_of, clean_dir=clean_dir, first=first,
+                             last=last, max_gap_days=MAX_DAYS_AFTER_DATA)
 
 
 def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:

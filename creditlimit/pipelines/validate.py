@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -48,10 +49,13 @@ def run(*, params_path: Path, raw_dir: Path | None, out_dir: Path) -> None:
             quarantine_dir=out_dir / "quarantine",
         )
     except InputDataError as error:
-        # Write what was found so the user can read the quarantine files, then fail.
+        # Write the quarantine files and counts so the user can see what was
+        # rejected, but remove the clean tables: later stages must not score a
+        # run that failed validation, nor an older run's tables.
         partial = getattr(error, "result", None)
         if partial is not None:
             write_validation_outputs(partial, out_dir)
+        shutil.rmtree(out_dir / "clean", ignore_errors=True)
         raise
     write_validation_outputs(result, out_dir)
     log.info("validation finished in %.1f s", time.perf_counter() - started)

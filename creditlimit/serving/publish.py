@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import json
@@ -202,7 +203,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as UTF-8 CSV with a header row, through ``pyarrow.csv``.
+    """Write ``frame`` as UTF-8 CSV with a byte-order mark and a header row, through ``pyarrow.csv``.
 
     Missing values are empty fields. Rows keep the given order, and the index is
     not written.
@@ -216,7 +217,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         with _replace_when_done(path) as temp_path:
-            pa_csv.write_csv(table, temp_path)
+            # A byte-order mark lets Excel, which Chinese users open CSV files in,
+            # read the UTF-8 text instead of guessing a legacy code page.
+            with open(temp_path, "wb") as handle:
+                handle.write(codecs.BOM_UTF8)
+                pa_csv.write_csv(table, handle)
     except (pa.ArrowException, OSError) as error:
         raise PublishError("publish.write_failed", path=path, error=error) from error
 

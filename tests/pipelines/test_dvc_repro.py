@@ -115,3 +115,24 @@ def test_repro_on_ibm_ledger(tmp_path, shared_data):
     limits = read(workspace / "data" / "scores" / "as_of=2013-12-01" / "limits.parquet")
     assert len(limits) == 100
     assert limits["pd_12m"].between(0, 1).all()
+
+
+def test_score_rejects_as_of_outside_data(sample_run):
+    """Scoring before the first invoice is a bad-input error, and nothing is published."""
+    workspace, _ = sample_run
+    result = run_in(workspace, "creditlimit", "score", "--as-of", "2019-01-01", check=False)
+    assert result.returncode == 3
+    assert "--as-of 2019-01-01 is outside the data" in result.stderr
+    assert not (workspace / "data" / "scores" / "as_of=2019-01-01").exists()
+
+
+def test_score_rejects_other_default_definition(sample_run):
+    """A model trained under another default definition is refused with exit code 4."""
+    workspace, _ = sample_run
+    params = yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8"))
+    params["label"]["dpd_threshold"] = 60
+    other = workspace / "params-other-label.yaml"
+    other.write_text(yaml.safe_dump(params), encoding="utf-8")
+    result = run_in(workspace, "creditlimit", "score", "--params", str(other), check=False)
+    assert result.returncode == 4
+    assert "was trained with the default definition" in result.stderr

@@ -205,10 +205,11 @@ def test_write_parquet_rejects_mixed_column(tmp_path):
 
 
 def test_write_csv_content(tmp_path):
-    """The CSV has a header, UTF-8 Chinese text and empty fields for missing values."""
+    """The CSV has a BOM, a header, UTF-8 Chinese text and empty fields for missing values."""
     path = tmp_path / "limits.csv"
     write_csv(limits_frame(), path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == '"customer_id","new_limit","action","effective_on","needs_review","utilisation","notice_zh"'
     assert lines[1].startswith('"C1",100000,"hold",2026-01-31')
     assert lines[1].endswith(',false,,"额度调整"')
