@@ -119,6 +119,12 @@ register({
         "zh_CN": "{file}：缺少必需列 {columns}。请在文件中添加这些列；"
                  "表 {table} 的必需列为 {required}。",
     },
+    "validation.wrong_delimiter": {
+        "en": "{file}: the header '{header}' looks separated by '{delimiter}', but files must be "
+              "comma-separated. Save the file as CSV with commas (in Excel: CSV UTF-8).",
+        "zh_CN": "{file}：表头“{header}”似乎以“{delimiter}”分隔，但文件必须以逗号分隔。"
+                 "请将文件另存为逗号分隔的 CSV（Excel 中选择“CSV UTF-8”）。",
+    },
     "validation.invalid_database_url": {
         "en": "'{url}' is not a valid SQLAlchemy database URL ({problem}). "
               "Use a URL such as sqlite:///path/to/file.db.",
@@ -561,6 +567,13 @@ def _to_raw_table(
     """Select the contract columns by name, add absent optional ones, drop the rest."""
     spec = TABLES[name]
     missing = [column for column in spec.required if column not in frame.columns]
+    if missing and len(frame.columns) == 1:
+        # One column whose name holds several contract names: another delimiter.
+        header = str(frame.columns[0])
+        for delimiter in (";", "\t", "|"):
+            if delimiter in header:
+                raise InputDataError("validation.wrong_delimiter", file=source_file, header=header[:80],
+                                     delimiter=delimiter.replace("\t", "\\t"))
     if len(missing) == 1:
         raise InputDataError(
             "validation.missing_column", file=source_file, table=name,

@@ -30,9 +30,9 @@ _REASON_TEXTS = {
         "（例如 2024-03-01），系统不会猜测其他日期格式。",
     ),
     "invalid_number": (
-        _ROW + "{column} '{value}' is not a valid number. Write a finite decimal number "
-        "with a dot as decimal mark and no thousands separator (for example 1234.56).",
-        _ROW_ZH + "{column} 的值“{value}”不是有效数字。请填写有限的十进制数，"
+        _ROW + "{column} '{value}' is not a valid number. Write a decimal number between "
+        "-1e15 and 1e15 with a dot as decimal mark and no thousands separator (for example 1234.56).",
+        _ROW_ZH + "{column} 的值“{value}”不是有效数字。请填写介于 -1e15 与 1e15 之间的十进制数，"
         "用点作小数点，不加千位分隔符（例如 1234.56）。",
     ),
     "invalid_integer": (

@@ -25,6 +25,9 @@ _DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
 _BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 # Whole numbers beyond 2**53 lose digits in float64 on the way to int64.
 _MAX_INTEGER = 2.0**53
+# No amount or ratio in these tables comes near 10^15 (a thousand trillion), and
+# larger values would overflow the exact DECIMAL sums of the feature builder.
+_MAX_ABS_NUMBER = 1e15
 _DATE_DTYPE = "datetime64[ms]"
 _INVALID_CODES = {
     "date": "invalid_date", "float": "invalid_number", "int": "invalid_integer", "bool": "invalid_bool",
@@ -68,7 +71,7 @@ def _parse(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series | None]:
     pattern = _INTEGER_PATTERN if kind == "int" else _NUMBER_PATTERN
     well_formed = text.str.fullmatch(pattern).astype(bool)
     values = pd.to_numeric(text.where(well_formed), errors="coerce").astype("float64")
-    valid = np.isfinite(values)
+    valid = np.isfinite(values) & (values.abs() <= _MAX_ABS_NUMBER)
     if kind == "int":
         valid &= values.abs() <= _MAX_INTEGER
         values = values.where(valid).astype("Int64")

@@ -472,3 +472,15 @@ def test_read_table_file_parquet_zoned_timestamp_local_date(tmp_path):
     frame = read_table_file(path, table="customers").frame
 
     assert frame.loc[0, "onboarded_on"] == "2024-01-01"
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_read_table_file_wrong_delimiter(tmp_path, delimiter):
+    """A semicolon- or tab-separated file gets a delimiter message, not missing columns."""
+    path = tmp_path / "fx_rates.csv"
+    path.write_text(delimiter.join(["currency", "rate_on", "rate_to_base"]) + "\nUSD" + delimiter
+                    + "2024-01-01" + delimiter + "7.1\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match="looks separated by .* but files must be comma-separated"):
+        read_table_file(path, table="fx_rates")
+    with use_locale("zh_CN"), pytest.raises(InputDataError, match="必须以逗号分隔"):
+        read_table_file(path, table="fx_rates")

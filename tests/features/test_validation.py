@@ -79,9 +79,10 @@ BAD_ROWS = [
     pytest.param("payments", {"paid_on": "20240305"}, "invalid_date", "paid_on", "20240305",
                  "is not an ISO date", "不是 ISO 格式的日期", id="invalid_date-compact"),
     pytest.param("invoices", {"amount": "1,234.56"}, "invalid_number", "amount", "1,234.56",
-                 "amount '1,234.56' is not a valid number. Write a finite decimal number with a "
-                 "dot as decimal mark and no thousands separator (for example 1234.56).",
-                 "amount 的值“1,234.56”不是有效数字。请填写有限的十进制数", id="invalid_number-thousands"),
+                 "amount '1,234.56' is not a valid number. Write a decimal number between -1e15 and "
+                 "1e15 with a dot as decimal mark and no thousands separator (for example 1234.56).",
+                 "amount 的值“1,234.56”不是有效数字。请填写介于 -1e15 与 1e15 之间的十进制数",
+                 id="invalid_number-thousands"),
     pytest.param("invoices", {"amount": "abc"}, "invalid_number", "amount", "abc",
                  "amount 'abc' is not a valid number.", "不是有效数字", id="invalid_number-text"),
     pytest.param("invoices", {"amount": "inf"}, "invalid_number", "amount", "inf",
@@ -90,6 +91,8 @@ BAD_ROWS = [
                  "amount 'nan' is not a valid number.", "不是有效数字", id="invalid_number-nan"),
     pytest.param("invoices", {"amount": "1e999"}, "invalid_number", "amount", "1e999",
                  "amount '1e999' is not a valid number.", "不是有效数字", id="invalid_number-overflow"),
+    pytest.param("invoices", {"amount": "1e300"}, "invalid_number", "amount", "1e300",
+                 "amount '1e300' is not a valid number.", "不是有效数字", id="invalid_number-implausible"),
     pytest.param("fx_rates", {"rate_to_base": "7,3"}, "invalid_number", "rate_to_base", "7,3",
                  "rate_to_base '7,3' is not a valid number.", "不是有效数字", id="invalid_number-comma"),
     pytest.param("customers", {"payment_terms_days": "30.5"}, "invalid_integer", "payment_terms_days",
