@@ -27,25 +27,26 @@ hold a temporary limit with a ``limit_valid_to`` date.
 **Current credit limits.** ``credit_limit`` is the limit the credit department
 set at its last review, at a month start 6 to 12 months before the end (drawn
 per customer). The department used the rules of the batch scorer with its own
-view of the risk: the need is the average monthly invoiced amount (net of
-credit notes, base currency) of the 6 months before the review times ``(terms
-+ 15) / 30``. The capacity is ``min(0.10 equity, 0.08 revenue)`` of the latest
-statement published before the review whose period ended at most 24 months
-earlier (0 for negative equity or zero revenue). The limit is ``min(capacity,
-need)`` times a risk factor, times the industry factor (construction 0.8,
-agriculture 0.85, retail 0.9, others 1), times a log-normal noise with sigma
-0.25. It is clipped to [10,000, 5,000,000] and capped at 50,000 without such a
-statement. The risk factor comes from the department's 12-month default PD,
-computed from the hazard formula with ``z`` plus ``N(0, 0.3^2)`` noise at the
-review. It falls from 1.1 at a PD of 0.5 % through 1.0 (2 %), 0.8 (5 %), 0.6
-(10 %) and 0.4 (20 %) to 0.25 at 40 % and above, linear in log PD. A customer
-onboarded less than 6 months before the review got its limit at onboarding,
-from its expected purchases (the monthly volume times ``exp(0.15 z)`` and a
-log-normal error with sigma 0.3) and the statements known then. The limit is
-converted to the customer's currency at the latest rate and rounded to 1,000,
-at least the minimum. Customers that defaulted more than 2 months before the
-end have limit 0 (suspended), and customers onboarded in the last 3 months
-have none (missing).
+view of the risk: the exposure is the average monthly invoiced amount (net of
+credit notes, base currency) of the 6 months before the review times ``(terms +
+days late + 60) / 30``, where days late is the customer's mean over the invoices
+fully paid in those months (0 when none). The capacity is ``min(0.10 equity,
+0.08 revenue)`` of the latest statement published before the review whose period
+ended at most 24 months earlier (0 for negative equity or zero revenue). The
+limit is ``min(capacity, exposure)`` times a risk factor, times the industry
+factor (construction 0.8, agriculture 0.85, retail 0.9, others 1), times a
+log-normal noise with sigma 0.15. It is clipped to [10,000, 5,000,000] and
+capped at 50,000 without such a statement. The risk factor comes from the
+department's 12-month default PD, computed from the hazard formula with ``z``
+plus ``N(0, 0.3^2)`` noise at the review. It falls from 1.1 at a PD of 0.5 %
+through 1.0 (2 %), 0.8 (5 %), 0.6 (10 %) and 0.4 (20 %) to 0.25 at 40 % and
+above, linear in log PD. A customer onboarded less than 6 months before the
+review got its limit at onboarding, with no days late, from its expected
+purchases (the monthly volume times ``exp(0.15 z)`` and a log-normal error with
+sigma 0.3) and the statements known then. The limit is converted to the
+customer's currency at the latest rate and rounded to 1,000, at least the
+minimum. Customers that defaulted more than 2 months before the end have limit 0
+(suspended), and customers onboarded in the last 3 months have none (missing).
 
 **Latent credit quality.** Each customer has a latent quality ``z`` (higher is
 better). At ``start``, ``z ~ N(0, 1)``, and group members share a group factor
