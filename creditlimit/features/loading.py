@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 register({
     "validation.raw_dir_not_found": {
         "en": "{folder}: the raw data folder does not exist or is not a folder. "
-              "Set data.raw_dir in params.yaml to the folder that contains the input tables.",
+              "Pass the folder that contains the input tables with --raw, or set data.raw_dir "
+              "in params.yaml.",
         "zh_CN": "{folder}：原始数据文件夹不存在或不是文件夹。"
-                 "请将 params.yaml 中的 data.raw_dir 设为存放输入表的文件夹。",
+                 "请用 --raw 指定存放输入表的文件夹，或在 params.yaml 中设置 data.raw_dir。",
     },
     "validation.missing_table_file": {
         "en": "{folder}: input tables are missing: {tables}. Add the files {expected} "

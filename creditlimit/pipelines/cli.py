@@ -118,7 +118,7 @@ def build_app() -> typer.Typer:
 
     @app.command("summary", help=_h("summary"))
     def summary(
-        as_of: Annotated[Optional[str], typer.Option("--as-of", help=_h("opt_as_of"))] = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help=_h("opt_summary_as_of"))] = None,
         out: Annotated[Path, typer.Option("--out", help=_h("opt_scores_root"))] = Path("data/scores"),
         params: params_option = Path("params.yaml"),
     ) -> None:

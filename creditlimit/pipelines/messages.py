@@ -79,6 +79,10 @@ HELP: dict[str, dict[str, str]] = {
         "en": "Scoring date YYYY-MM-DD: features see only records dated before it (default: params score.as_of).",
         "zh_CN": "评分日期 YYYY-MM-DD：特征只使用该日期之前的记录（默认取参数 score.as_of）。",
     },
+    "cli.opt_summary_as_of": {
+        "en": "Date YYYY-MM-DD of the run to summarise (default: params score.as_of).",
+        "zh_CN": "要显示摘要的评分日期 YYYY-MM-DD（默认取参数 score.as_of）。",
+    },
     "cli.opt_scores_root": {
         "en": "Root folder of scoring outputs; each run writes as_of=YYYY-MM-DD inside it.",
         "zh_CN": "评分结果根目录；每次运行在其中写入 as_of=YYYY-MM-DD 子目录。",
