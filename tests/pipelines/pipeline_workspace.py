@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from creditlimit.pipelines.params import apply_overlay, load_params
+from committed_params import committed_params
+
+from creditlimit.pipelines.params import apply_overlay
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = Path(os.environ.get("CREDITLIMIT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -45,8 +47,7 @@ def make_workspace(root: Path, overlay: dict) -> Path:
     shutil.copy(REPO / "dvc.yaml", workspace / "dvc.yaml")
     shutil.copytree(REPO / "creditlimit", workspace / "creditlimit",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    params = apply_overlay(load_params(REPO / "params.yaml"), overlay)
-    params.pop("_path", None)
+    params = apply_overlay(committed_params(), overlay)
     (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True),
                                            encoding="utf-8")
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=workspace, env=pipeline_env(workspace), check=True)

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from committed_params import committed_params
 
 from creditlimit.features.labels import LabelDefinition, build_labels, training_table
 from creditlimit.features.loading import read_raw_folder
@@ -21,9 +21,8 @@ from creditlimit.serving.flags import FlagParams
 from creditlimit.serving.policy import PolicyParams
 from creditlimit.serving.scorer import LIMIT_COLUMNS, score_portfolio
 
-from pathlib import Path
 
-PARAMS = yaml.safe_load((Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8"))
+PARAMS = committed_params()
 AS_OF = dt.date(2025, 1, 1)
 
 

@@ -1,0 +1,1 @@
+"""Test-suite root: makes the shared test helpers in this folder importable."""
