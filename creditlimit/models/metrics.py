@@ -1,4 +1,4 @@
-"""Model metrics defined once: AUC, Gini, KS, Brier, calibration error, rates by grade.
+"""Model metrics defined once: AUC, Gini, KS, Brier, log loss, calibration error and tests.
 
 Conventions shared by every function here:
 
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from creditlimit.errors import InputDataError
+from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.i18n import register, translate
 
 __all__ = [
@@ -30,9 +31,12 @@ __all__ = [
     "gini",
     "ks",
     "brier",
+    "log_loss",
     "expected_calibration_error",
     "default_rate_by_grade",
+    "grade_calibration_test",
     "evaluate",
+    "evaluate_by_segment",
 ]
 
 register({
@@ -76,6 +80,25 @@ register({
     "model.metrics.invalid_strategy": {
         "en": "strategy must be 'quantile' or 'uniform'; got {value!r}.",
         "zh_CN": "strategy 必须是 'quantile' 或 'uniform'；实际为 {value!r}。",
+    },
+    "model.metrics.invalid_eps": {
+        "en": "eps must be a number with 0 < eps < 0.5; got {value!r}.",
+        "zh_CN": "eps 必须是满足 0 < eps < 0.5 的数值；实际为 {value!r}。",
+    },
+    "model.metrics.invalid_alpha": {
+        "en": "alpha must be a number with 0 < alpha < 1, such as 0.05; got {value!r}.",
+        "zh_CN": "alpha 必须是满足 0 < alpha < 1 的数值（例如 0.05）；实际为 {value!r}。",
+    },
+    "model.metrics.invalid_test_method": {
+        "en": "method must be 'jeffreys'; got {value!r}.",
+        "zh_CN": "method 必须是 'jeffreys'；实际为 {value!r}。",
+    },
+    "model.metrics.missing_column": {
+        "en": (
+            "Column '{column}' named by {argument} is missing from the frame. "
+            "Available columns: {available}. Pass an existing column name."
+        ),
+        "zh_CN": "参数 {argument} 指定的列“{column}”不在数据表中。现有列：{available}。请传入已有的列名。",
     },
 })
 
@@ -217,6 +240,47 @@ def brier(y: object, pd_values: object) -> MetricValue:
     return MetricValue.of(np.mean((probabilities - outcome) ** 2))
 
 
+def log_loss(y: object, pd_values: object, *, eps: float = 1e-15) -> MetricValue:
+    """Compute the mean negative log-likelihood (natural log) of the outcomes under the PDs.
+
+    Each PD is first clipped to ``[eps, 1 - eps]``, so a PD of exactly 0 for a bad
+    or 1 for a good adds ``-ln(eps)`` (about 34.5 for the default) instead of an
+    infinite loss.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_rows,)
+        Outcome, 1 bad and 0 good.
+    pd_values : array-like of shape (n_rows,)
+        Predicted PD in [0, 1].
+    eps : float, default 1e-15
+        Clipping bound, with ``0 < eps < 0.5``.
+
+    Returns
+    -------
+    MetricValue
+        Log loss in nats (0 is perfect), undefined when there are no rows.
+
+    Raises
+    ------
+    ParamsError
+        If ``eps`` is not a number in (0, 0.5).
+
+    Examples
+    --------
+    >>> round(float(log_loss([0, 1], [0.2, 0.6])), 6)
+    0.366985
+    """
+    _check_open_interval(eps, 0.5, "model.metrics.invalid_eps")
+    outcome = _outcome(y)
+    probabilities = _probabilities(pd_values, "pd", outcome.size)
+    if outcome.size == 0:
+        return MetricValue(None, "model.metrics.undefined_no_rows")
+    clipped = np.clip(probabilities, eps, 1.0 - eps)
+    likelihood = np.where(outcome == 1, clipped, 1.0 - clipped)
+    return MetricValue.of(-np.mean(np.log(likelihood)))
+
+
 def expected_calibration_error(
     y: object, pd_values: object, *, n_bins: int = 10, strategy: str = "quantile"
 ) -> MetricValue:
@@ -310,11 +374,85 @@ def default_rate_by_grade(
     return table[["grade", "n_rows", "n_bads", "observed_default_rate", "mean_pd"]]
 
 
+def grade_calibration_test(
+    y: object,
+    pd_values: object,
+    grades: object,
+    *,
+    grade_order: Sequence[str] | None = None,
+    method: str = "jeffreys",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Test per grade whether the mean PD agrees with the observed default rate.
+
+    For a grade with ``n`` rows and ``d`` bads, the Jeffreys interval is the
+    ``alpha / 2`` and ``1 - alpha / 2`` quantiles of ``Beta(d + 0.5, n - d + 0.5)``,
+    the posterior of the default rate under the Jeffreys prior ``Beta(0.5, 0.5)``.
+    The interval is used as is, also for ``d = 0`` or ``d = n`` (no clamping of
+    the lower bound to 0 or the upper bound to 1). The p-value is the one-sided
+    exact binomial test ``P(X >= d)`` for ``X ~ Binomial(n, mean PD)``: a small
+    value means more defaults than the PDs predict, so the grade underestimates risk.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_rows,)
+        Outcome, 1 bad and 0 good.
+    pd_values : array-like of shape (n_rows,)
+        Predicted PD in [0, 1].
+    grades : array-like of shape (n_rows,)
+        Grade of each row (text).
+    grade_order : sequence of str, optional
+        Grades to report, in this order, as in :func:`default_rate_by_grade`.
+    method : {"jeffreys"}, default "jeffreys"
+        Interval method. Only the Jeffreys interval is implemented.
+    alpha : float, default 0.05
+        Two-sided level of the interval, ``0 < alpha < 1``, so 0.05 gives a 95 % interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`default_rate_by_grade` plus ``interval_lower`` and
+        ``interval_upper`` (float), ``mean_pd_in_interval`` (nullable boolean) and
+        ``p_value_above`` (float). For a grade with no rows the four are missing.
+
+    Raises
+    ------
+    ParamsError
+        If ``method`` is not ``"jeffreys"`` or ``alpha`` is not in (0, 1).
+    """
+    if method != "jeffreys":
+        raise ParamsError("model.metrics.invalid_test_method", value=method)
+    _check_open_interval(alpha, 1.0, "model.metrics.invalid_alpha")
+    table = default_rate_by_grade(y, pd_values, grades, grade_order=grade_order)
+
+    # Grades with no rows keep missing values in every test column.
+    filled = table["n_rows"] > 0
+    n_rows = table.loc[filled, "n_rows"].to_numpy(np.int64)
+    n_bads = table.loc[filled, "n_bads"].to_numpy(np.int64)
+    mean_pd = table.loc[filled, "mean_pd"].to_numpy(np.float64)
+    lower = stats.beta.ppf(alpha / 2.0, n_bads + 0.5, n_rows - n_bads + 0.5)
+    upper = stats.beta.ppf(1.0 - alpha / 2.0, n_bads + 0.5, n_rows - n_bads + 0.5)
+    p_values = [
+        stats.binomtest(int(bads), int(rows), float(pd_mean), alternative="greater").pvalue
+        for bads, rows, pd_mean in zip(n_bads, n_rows, mean_pd, strict=True)
+    ]
+
+    table["interval_lower"] = np.nan
+    table["interval_upper"] = np.nan
+    table["mean_pd_in_interval"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+    table["p_value_above"] = np.nan
+    table.loc[filled, "interval_lower"] = lower
+    table.loc[filled, "interval_upper"] = upper
+    table.loc[filled, "mean_pd_in_interval"] = (mean_pd >= lower) & (mean_pd <= upper)
+    table.loc[filled, "p_value_above"] = np.asarray(p_values, dtype=np.float64)
+    return table
+
+
 def evaluate(y: object, pd_values: object, score: object, *, n_bins: int = 10) -> dict:
     """Compute every metric of one sample as a JSON-safe dictionary.
 
     Discrimination (AUC, Gini, KS) uses ``score``, normally the raw margin, so that
-    calibration plateaus cannot change it; Brier and ECE use the calibrated PD.
+    calibration plateaus cannot change it; Brier, ECE and log loss use the calibrated PD.
 
     Parameters
     ----------
@@ -331,7 +469,7 @@ def evaluate(y: object, pd_values: object, score: object, *, n_bins: int = 10) -
     -------
     dict
         ``n_rows``, ``n_bads``, ``default_rate``, ``mean_pd``, ``auc``, ``gini``,
-        ``ks``, ``brier``, ``ece`` (float, or ``None`` when undefined) and
+        ``ks``, ``brier``, ``ece``, ``log_loss`` (float, or ``None`` when undefined) and
         ``undefined``: a dict from metric name to the English reason text, empty
         when every metric is defined.
     """
@@ -344,6 +482,7 @@ def evaluate(y: object, pd_values: object, score: object, *, n_bins: int = 10) -
         "ks": ks(outcome, values),
         "brier": brier(outcome, probabilities),
         "ece": expected_calibration_error(outcome, probabilities, n_bins=n_bins),
+        "log_loss": log_loss(outcome, probabilities),
     }
     n_rows = int(outcome.size)
     n_bads = int(outcome.sum())
@@ -358,6 +497,80 @@ def evaluate(y: object, pd_values: object, score: object, *, n_bins: int = 10) -
         name: metric.reason for name, metric in metrics.items() if not metric.defined
     }
     return result
+
+
+def evaluate_by_segment(
+    frame: pd.DataFrame,
+    *,
+    y: str,
+    pd_column: str,
+    score_column: str,
+    segment_columns: Sequence[str],
+    n_bins: int = 10,
+) -> pd.DataFrame:
+    """Compute the metrics of :func:`evaluate` for each value of each segment column.
+
+    Rows whose segment value is missing form their own segment, reported with the
+    value ``None``, so no row drops out of a segment column's total.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per scored snapshot.
+    y : str
+        Column with the outcome, 1 bad and 0 good.
+    pd_column : str
+        Column with the calibrated PD in [0, 1].
+    score_column : str
+        Column with the risk score (raw margin in log-odds), higher is riskier.
+    segment_columns : sequence of str
+        Columns to segment by, each one on its own (not crossed).
+    n_bins : int, default 10
+        Equal-frequency bins for the expected calibration error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (segment column, value), segment columns in the given order and
+        values sorted with the missing segment last. Columns ``segment_column``,
+        ``segment_value`` and every key of :func:`evaluate`. The metric columns have
+        object dtype, so an undefined metric stays ``None`` (never 0 or NaN), and
+        ``undefined`` maps each undefined metric to its English reason.
+
+    Raises
+    ------
+    InputDataError
+        If a named column is missing from ``frame``, or its values are invalid as
+        described in :func:`evaluate`.
+    """
+    segment_columns = list(segment_columns)
+    named = {"y": [y], "pd_column": [pd_column], "score_column": [score_column]}
+    named["segment_columns"] = segment_columns
+    for argument, columns in named.items():
+        for column in columns:
+            _check_column(frame, column, argument)
+
+    rows: list[dict] = []
+    for column in segment_columns:
+        groups = frame.groupby(column, sort=True, dropna=False)
+        for value, part in groups:
+            metrics = evaluate(part[y], part[pd_column], part[score_column], n_bins=n_bins)
+            segment = {"segment_column": column, "segment_value": _plain(value)}
+            rows.append(segment | metrics)
+    return _segment_table(rows)
+
+
+def _segment_table(rows: list[dict]) -> pd.DataFrame:
+    columns = [
+        "segment_column", "segment_value", "n_rows", "n_bads", "default_rate", "mean_pd",
+        "auc", "gini", "ks", "brier", "ece", "log_loss", "undefined",
+    ]
+    # Object dtype keeps None for undefined metrics; a float column would turn it into NaN.
+    table = pd.DataFrame(rows, columns=columns, dtype=object)
+    table["segment_column"] = table["segment_column"].astype("str")
+    table["n_rows"] = table["n_rows"].astype("int64")
+    table["n_bads"] = table["n_bads"].astype("int64")
+    return table
 
 
 def _outcome(y: object) -> np.ndarray:
@@ -432,6 +645,28 @@ def _assign_bins(probabilities: np.ndarray, *, n_bins: int, strategy: str) -> np
     # values always share a bin.
     inner = np.unique(edges[1:-1])
     return np.searchsorted(inner, probabilities, side="right")
+
+
+def _check_open_interval(value: object, upper: float, key: str) -> None:
+    """Raise ParamsError ``key`` unless ``value`` is a real number in (0, upper)."""
+    is_number = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(value, bool) or not is_number or not 0.0 < float(value) < upper:
+        raise ParamsError(key, value=value)
+
+
+def _check_column(frame: pd.DataFrame, column: str, argument: str) -> None:
+    if column not in frame.columns:
+        available = ", ".join(str(name) for name in frame.columns)
+        raise InputDataError(
+            "model.metrics.missing_column", column=column, argument=argument, available=available
+        )
+
+
+def _plain(value: object) -> object:
+    """Return a segment value as a plain Python value, with any missing value as None."""
+    if pd.isna(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _natural_grade_order(labels: np.ndarray) -> list[str]:

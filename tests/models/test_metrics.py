@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import beta
 from sklearn.metrics import roc_auc_score
 
-from creditlimit.errors import InputDataError
+from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.i18n import use_locale
 from creditlimit.models.metrics import (
     MetricValue,
@@ -16,9 +19,12 @@ from creditlimit.models.metrics import (
     brier,
     default_rate_by_grade,
     evaluate,
+    evaluate_by_segment,
     expected_calibration_error,
     gini,
+    grade_calibration_test,
     ks,
+    log_loss,
 )
 
 # Six rows with ties across classes: goods score 0.1, 0.2, 0.3; bads 0.2, 0.3, 0.4.
@@ -219,3 +225,199 @@ def test_metric_value_wraps_plain_float():
     assert type(value.value) is float
     assert value.defined
     assert value.reason is None
+
+
+def test_log_loss_hand_computed():
+    """Log loss of PDs 0.2 (good) and 0.6 (bad) is -(ln 0.8 + ln 0.6) / 2."""
+    result = log_loss([0, 1], [0.2, 0.6])
+    assert result.value == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, abs=1e-12)
+
+
+def test_log_loss_clips_certain_wrong_pd():
+    """A PD of 0 for a bad costs -ln(eps) instead of an infinite loss."""
+    result = log_loss([1, 0], [0.0, 0.0], eps=1e-6)
+    # The bad's PD becomes 1e-6 and the good's PD also becomes 1e-6 (likelihood 1 - 1e-6).
+    expected = -(math.log(1e-6) + math.log(1 - 1e-6)) / 2
+    assert result.value == pytest.approx(expected, rel=1e-12)
+    assert math.isfinite(result.value)
+
+
+def test_log_loss_no_rows_is_undefined():
+    """Log loss on an empty sample is undefined."""
+    result = log_loss([], [])
+    assert result.value is None
+    assert result.reason == "undefined: no rows"
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [("en", r"eps must be a number with 0 < eps < 0\.5; got 0\.7"), ("zh_CN", r"eps 必须是满足")],
+)
+def test_log_loss_rejects_invalid_eps(locale, message):
+    """An eps outside (0, 0.5) raises ParamsError in both locales."""
+    with use_locale(locale), pytest.raises(ParamsError, match=message):
+        log_loss([0, 1], [0.1, 0.2], eps=0.7)
+
+
+def test_evaluate_reports_log_loss():
+    """evaluate includes the log loss of the PD."""
+    result = evaluate([0, 1], [0.2, 0.6], [1.0, 2.0])
+    assert result["log_loss"] == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2)
+    assert type(result["log_loss"]) is float
+
+
+# Grade 1: 4 rows, 2 bads, PD 0.25. Grade 2: 10 rows, 3 bads, PD 0.1.
+# Grade 3: 10 rows, 3 bads, PD 0.05. Grade 4 is listed but has no rows.
+GRADE_Y = [1, 1, 0, 0] + [1, 1, 1] + [0] * 7 + [1, 1, 1] + [0] * 7
+GRADE_PD = [0.25] * 4 + [0.1] * 10 + [0.05] * 10
+GRADE_LABELS = ["1"] * 4 + ["2"] * 10 + ["3"] * 10
+
+
+def _grade_test_table():
+    return grade_calibration_test(
+        GRADE_Y, GRADE_PD, GRADE_LABELS, grade_order=["1", "2", "3", "4"]
+    )
+
+
+def test_grade_calibration_test_jeffreys_interval_matches_scipy():
+    """The interval is the Beta(d + 0.5, n - d + 0.5) 2.5 % and 97.5 % quantiles."""
+    table = _grade_test_table()
+    expected_lower = beta.ppf(0.025, [2.5, 3.5, 3.5], [2.5, 7.5, 7.5])
+    expected_upper = beta.ppf(0.975, [2.5, 3.5, 3.5], [2.5, 7.5, 7.5])
+    assert table["interval_lower"].iloc[:3].to_numpy() == pytest.approx(expected_lower, abs=1e-12)
+    assert table["interval_upper"].iloc[:3].to_numpy() == pytest.approx(expected_upper, abs=1e-12)
+    # Values from scipy 1.17.1 for Beta(3.5, 7.5), kept to catch a change of method.
+    assert table["interval_lower"].iloc[1] == pytest.approx(0.09269459, abs=1e-8)
+    assert table["interval_upper"].iloc[1] == pytest.approx(0.60581832, abs=1e-8)
+
+
+def test_grade_calibration_test_flags_mean_pd_outside():
+    """Mean PD 0.05 lies below grade 3's interval, 0.1 and 0.25 lie inside theirs."""
+    table = _grade_test_table()
+    assert bool(table["mean_pd_in_interval"].iloc[0])
+    assert bool(table["mean_pd_in_interval"].iloc[1])
+    assert not bool(table["mean_pd_in_interval"].iloc[2])
+    assert table["mean_pd_in_interval"].dtype == "boolean"
+
+
+def test_grade_calibration_test_binomial_p_value_hand_computed():
+    """The p-value is P(X >= d) for X ~ Binomial(n, mean PD)."""
+    table = _grade_test_table()
+    # Grade 1: 1 - P(X = 0) - P(X = 1) with n = 4, p = 0.25.
+    grade_1 = 1 - 0.75**4 - 4 * 0.25 * 0.75**3
+    assert grade_1 == pytest.approx(0.26171875)
+    assert table["p_value_above"].iloc[0] == pytest.approx(grade_1, abs=1e-12)
+    # Grade 3: 1 - P(X <= 2) with n = 10, p = 0.05.
+    grade_3 = 1 - sum(math.comb(10, k) * 0.05**k * 0.95 ** (10 - k) for k in range(3))
+    assert table["p_value_above"].iloc[2] == pytest.approx(grade_3, abs=1e-12)
+
+
+def test_grade_calibration_test_empty_grade_is_missing():
+    """A grade with no rows has counts of 0 and missing test values."""
+    row = _grade_test_table().iloc[3]
+    assert row["grade"] == "4"
+    assert row["n_rows"] == 0
+    assert np.isnan(row["interval_lower"])
+    assert np.isnan(row["interval_upper"])
+    assert row["mean_pd_in_interval"] is pd.NA
+    assert np.isnan(row["p_value_above"])
+
+
+def test_grade_calibration_test_alpha_sets_level():
+    """alpha = 0.10 gives the 5 % and 95 % quantiles."""
+    table = grade_calibration_test([1, 0, 0, 0], [0.2] * 4, ["1"] * 4, alpha=0.10)
+    assert table["interval_lower"].iloc[0] == pytest.approx(beta.ppf(0.05, 1.5, 3.5))
+    assert table["interval_upper"].iloc[0] == pytest.approx(beta.ppf(0.95, 1.5, 3.5))
+
+
+@pytest.mark.parametrize(
+    ("locale", "keyword", "message"),
+    [
+        ("en", {"method": "wilson"}, r"method must be 'jeffreys'; got 'wilson'"),
+        ("zh_CN", {"method": "wilson"}, r"method 必须是 'jeffreys'"),
+        ("en", {"alpha": 1.5}, r"alpha must be a number with 0 < alpha < 1"),
+        ("zh_CN", {"alpha": 0}, r"alpha 必须是满足 0 < alpha < 1"),
+    ],
+)
+def test_grade_calibration_test_rejects_invalid_parameters(locale, keyword, message):
+    """An unknown method or an alpha outside (0, 1) raises ParamsError in both locales."""
+    with use_locale(locale), pytest.raises(ParamsError, match=message):
+        grade_calibration_test([0, 1], [0.1, 0.2], ["1", "1"], **keyword)
+
+
+SEGMENT_FRAME = pd.DataFrame({
+    "is_bad": [0, 1, 0, 1, 0, 0, 1],
+    "pd": [0.1, 0.6, 0.2, 0.7, 0.1, 0.3, 0.5],
+    "margin": [-2.0, 1.0, -1.0, 2.0, -2.5, -0.5, 0.5],
+    "industry": ["retail", "retail", "retail", "retail", "services", "services", None],
+})
+
+
+def _segment_table():
+    return evaluate_by_segment(
+        SEGMENT_FRAME, y="is_bad", pd_column="pd", score_column="margin",
+        segment_columns=["industry"],
+    )
+
+
+def test_evaluate_by_segment_one_row_per_value():
+    """Each segment value gets one row, the missing segment last as None."""
+    table = _segment_table()
+    assert table["segment_column"].tolist() == ["industry"] * 3
+    assert table["segment_value"].tolist() == ["retail", "services", None]
+    assert table["n_rows"].tolist() == [4, 2, 1]
+    assert table["n_bads"].tolist() == [2, 0, 1]
+
+
+def test_evaluate_by_segment_matches_evaluate():
+    """A segment's metrics equal evaluate on that segment's rows."""
+    retail = SEGMENT_FRAME.iloc[:4]
+    expected = evaluate(retail["is_bad"], retail["pd"], retail["margin"])
+    row = _segment_table().iloc[0]
+    for name, value in expected.items():
+        assert row[name] == value, name
+    assert row["auc"] == pytest.approx(1.0)
+
+
+def test_evaluate_by_segment_one_class_is_undefined():
+    """A segment with goods only reports AUC, Gini and KS as None with the reason."""
+    row = _segment_table().iloc[1]
+    assert row["auc"] is None
+    assert row["gini"] is None
+    assert row["ks"] is None
+    assert row["undefined"]["auc"] == "undefined: one class (2 goods, 0 bads)"
+    assert row["brier"] == pytest.approx((0.01 + 0.09) / 2)
+
+
+def test_evaluate_by_segment_is_json_safe():
+    """The rows convert to strict JSON with undefined metrics as null."""
+    records = _segment_table().to_dict(orient="records")
+    text = json.dumps(records, allow_nan=False)
+    assert json.loads(text)[1]["auc"] is None
+
+
+def test_evaluate_by_segment_several_columns():
+    """Two segment columns give their rows one after the other, not crossed."""
+    frame = SEGMENT_FRAME.assign(size_class=["small"] * 7)
+    table = evaluate_by_segment(
+        frame, y="is_bad", pd_column="pd", score_column="margin",
+        segment_columns=["industry", "size_class"],
+    )
+    assert table["segment_column"].tolist() == ["industry"] * 3 + ["size_class"]
+    assert table["n_rows"].iloc[3] == 7
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", r"Column 'region' named by segment_columns is missing from the frame"),
+        ("zh_CN", r"参数 segment_columns 指定的列“region”不在数据表中"),
+    ],
+)
+def test_evaluate_by_segment_rejects_missing_column(locale, message):
+    """A segment column absent from the frame raises in both locales."""
+    with use_locale(locale), pytest.raises(InputDataError, match=message):
+        evaluate_by_segment(
+            SEGMENT_FRAME, y="is_bad", pd_column="pd", score_column="margin",
+            segment_columns=["region"],
+        )
