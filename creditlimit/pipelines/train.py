@@ -45,7 +45,8 @@ def run(*, params_path: Path, training_path: Path, out_dir: Path) -> None:
     trained = train_pd_model(table, params=train_params)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.json"
-    metrics_path.write_text(json.dumps(trained.metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    metrics = {**trained.metrics, "stability": _stability(trained, table, train_params)}
+    metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     result = log_and_register(
         trained,
         tracking_uri=settings.tracking_uri,
@@ -72,6 +73,29 @@ def run(*, params_path: Path, training_path: Path, out_dir: Path) -> None:
     oot = trained.metrics["oot"]
     print(translate("train.done", name=result.name, version=result.version, run_id=result.run_id,
                     alias="champion", **{k: _fmt(oot.get(k)) for k in ("auc", "gini", "ks", "brier")}))
+
+
+def _stability(trained, table, train_params) -> dict:
+    """Record score PSI and feature CSI of the out-of-time part against training.
+
+    Recorded for the model's validation evidence; no gate reads them yet.
+    """
+    from creditlimit.features.catalog import CATEGORICAL_FEATURES
+    from creditlimit.models.split import split_by_time
+    from creditlimit.models.stability import csi, psi
+
+    split = split_by_time(table, valid_months=train_params.valid_months,
+                          oot_months=train_params.oot_months, gap_months=train_params.gap_months)
+    train_rows = table[split.train.mask]
+    oot_rows = table[split.oot.mask]
+    score_psi = psi(trained.predict(train_rows)["raw_margin"], trained.predict(oot_rows)["raw_margin"])
+    feature_csi = csi(train_rows, oot_rows, columns=list(trained.feature_names),
+                      categorical_columns=list(CATEGORICAL_FEATURES))
+    return {
+        "reference": "train", "compared": "oot",
+        "score_psi": score_psi.psi.value,
+        "feature_csi": {row.column: row.psi for row in feature_csi.itertuples()},
+    }
 
 
 def _fmt(value) -> str:
