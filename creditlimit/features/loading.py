@@ -339,8 +339,19 @@ def _read_csv_header(path: Path) -> list[str]:
     if header is None or not any(name.strip() for name in header):
         raise InputDataError("validation.bad_header", file=str(path), problem="the first line is blank")
     names = [name.strip() for name in header]
+    _check_delimiter(names, str(path))
     _check_column_names(names, str(path))
     return names
+
+
+def _check_delimiter(names: list[str], source_file: str) -> None:
+    """Reject a header that is one name holding other delimiters, before any row is parsed."""
+    if len(names) != 1:
+        return
+    for delimiter in (";", "\t", "|"):
+        if delimiter in names[0]:
+            raise InputDataError("validation.wrong_delimiter", file=source_file, header=names[0][:80],
+                                 delimiter=delimiter.replace("\t", "\\t"))
 
 
 def _csv_line_numbers(frame: pd.DataFrame) -> np.ndarray:
@@ -568,13 +579,6 @@ def _to_raw_table(
     """Select the contract columns by name, add absent optional ones, drop the rest."""
     spec = TABLES[name]
     missing = [column for column in spec.required if column not in frame.columns]
-    if missing and len(frame.columns) == 1:
-        # One column whose name holds several contract names: another delimiter.
-        header = str(frame.columns[0])
-        for delimiter in (";", "\t", "|"):
-            if delimiter in header:
-                raise InputDataError("validation.wrong_delimiter", file=source_file, header=header[:80],
-                                     delimiter=delimiter.replace("\t", "\\t"))
     if len(missing) == 1:
         raise InputDataError(
             "validation.missing_column", file=source_file, table=name,

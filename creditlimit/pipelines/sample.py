@@ -42,7 +42,7 @@ def run(*, params_path: Path, out_dir: Path, customers: int | None, months: int 
         months=months if months is not None else int(sample["months"]),
         seed=seed if seed is not None else int(sample["seed"]),
         start=start or dt.date.fromisoformat(str(sample["start"])),
-        base_currency=str(section(params, "data.base_currency")),
+        base_currency=str(sample.get("base_currency", "CNY")),
         dirty_share=sample.get("dirty_share", 0.0),
     )
     log.info("sample summary: %s", sample_summary(portfolio))

@@ -24,7 +24,7 @@ ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
 BINDING_RULES = (
     "need", "capacity", "el_cap", "min_limit", "max_limit", "thin_file_cap",
     "cutoff_grade", "grade_factor", "industry_factor", "defaulted", "missing_inputs",
-    "locked", "step_up_cap", "step_down_cap", "stale_statements",
+    "locked", "step_up_cap", "step_down_cap", "stale_statements", "overdue",
 )
 # Columns of the scored frame that the policy reads.
 SCORED_COLUMNS = (
@@ -158,8 +158,9 @@ def propose_limits(
        capacity) is pending with notice like a large decrease.
     5. No limit in force and a positive proposal: ``new`` at once.
     6. An increase needs statements at most ``max_statement_age_months`` old (a
-       customer without statements never qualifies). Otherwise the limit holds and
-       needs review. An increase is capped at current × (1 + max_step_up),
+       customer without statements never qualifies) and no open invoice
+       ``max_dpd_for_increase`` or more days past due. Otherwise the limit holds
+       and needs review. An increase is capped at current × (1 + max_step_up),
        rounded down.
     7. A decrease stops at current × (1 - max_step_down), rounded up. A decrease
        by more than ``notice_threshold`` of the current limit is pending until
@@ -220,6 +221,9 @@ def _read_inputs(scored: pd.DataFrame, *, policy: PolicyParams, as_of: date) -> 
         # A 'D' grade is a default as well as the is_defaulted flag.
         "is_defaulted": _booleans(scored["is_defaulted"]) | grade_is_default,
         "open_exposure": _floats(scored["open_exposure"]),
+        # Optional: without it no delinquency is known, so no increase is blocked.
+        "max_dpd_now": (_floats(scored["max_dpd_now"]) if "max_dpd_now" in scored.columns
+                        else np.full(len(scored), np.nan)),
     }
 
 
@@ -361,6 +365,7 @@ def _adjust_limits(
         "new": (in_force == 0) & (proposal > 0),
         "no_limit": in_force == 0,
         "stale_increase": (proposal > in_force) & ~fresh,
+        "overdue_increase": (proposal > in_force) & (inputs["max_dpd_now"] >= policy.max_dpd_for_increase),
         "increase": (proposal > in_force) & (increase_to > in_force),
         "increase_rounded_away": proposal > in_force,
         "decrease": (proposal < in_force) & (decrease_to < in_force),
@@ -377,6 +382,7 @@ def _adjust_limits(
         "new": (proposal, "new", rule),
         "no_limit": (0.0, "hold", rule),
         "stale_increase": (in_force, "hold", "stale_statements"),
+        "overdue_increase": (in_force, "hold", "overdue"),
         "increase": (increase_to, "increase", np.where(up_cap < proposal, "step_up_cap", rule)),
         "increase_rounded_away": (in_force, "hold", "step_up_cap"),
         "decrease": (decrease_to, "decrease", np.where(down_floor > proposal, "step_down_cap", rule)),
@@ -428,9 +434,11 @@ def _review_reasons(
             case == "missing",
             case == "stale_increase",
             case == "stale_renewal",
+            case == "overdue_increase",
         ],
         ["locked_missing_inputs", "locked_zero_proposal", "locked_expired_limit",
-         "missing_inputs", "stale_statements_for_increase", "stale_statements_for_renewal"],
+         "missing_inputs", "stale_statements_for_increase", "stale_statements_for_renewal",
+         "overdue_blocks_increase"],
         default="",
     )
     return reason.astype(object)

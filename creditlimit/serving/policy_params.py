@@ -73,6 +73,9 @@ class PolicyParams:
         Ceiling for customers without a usable statement.
     max_statement_age_months : float
         An increase needs a statement at most this old.
+    max_dpd_for_increase : float
+        An increase needs the oldest open invoice to be less than this many days
+        past due.
     max_step_up : float
         Largest increase per cycle as a share of the current limit.
     max_step_down : float
@@ -100,6 +103,7 @@ class PolicyParams:
     rounding_unit: float
     thin_file_max_limit: float
     max_statement_age_months: float
+    max_dpd_for_increase: float
     max_step_up: float
     max_step_down: float
     notice_threshold: float
@@ -286,6 +290,7 @@ def _check_adjustment(mapping: Mapping[str, object]) -> dict[str, object]:
         raise _invalid("notice_days", notice_days, "a whole number of days, at least 0", "不小于 0 的整数天数")
     return {
         "max_statement_age_months": _positive(mapping, "max_statement_age_months"),
+        "max_dpd_for_increase": _positive(mapping, "max_dpd_for_increase"),
         "max_step_up": _non_negative(mapping, "max_step_up"),
         "max_step_down": _in_range(mapping, "max_step_down", 0.0, 1.0),
         "notice_threshold": _in_range(mapping, "notice_threshold", 0.0, 1.0),

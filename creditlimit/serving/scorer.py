@@ -98,9 +98,8 @@ def score_portfolio(
 
     # Grades, credit policy and early-warning flags.
     started = time.perf_counter()
-    scored["grade"] = master_scale.assign_grades(
-        scored["pd_12m"].to_numpy(), scored["is_defaulted"].fillna(False).to_numpy(dtype=bool)
-    )
+    scored["is_defaulted"] = _in_default(scored, model.default_definition)
+    scored["grade"] = master_scale.assign_grades(scored["pd_12m"].to_numpy(), scored["is_defaulted"].to_numpy())
     limits = propose_limits(scored, policy=policy, as_of=as_of, base_currency=base_currency)
     flags = raise_flags(scored, limits=limits, params=flag_params, as_of=as_of,
                         unseen_categories=_unseen_categories(scored, model), base_currency=base_currency)
@@ -128,6 +127,24 @@ def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):
         top_k=top_k, base_currency=base_currency,
     )
     return scored, reasons
+
+
+def _in_default(scored: pd.DataFrame, definition) -> np.ndarray:
+    """Mark customers already in default under the model's own default definition.
+
+    A default, write-off or bankruptcy event before as_of counts, and so does an
+    overdue amount of at least ``min_amount`` while the oldest open invoice is at
+    least ``dpd_threshold`` days past due. Training left such snapshots out, so
+    the model's PD does not describe them: they get grade D.
+    NOTE: the overdue amount sums every overdue invoice, not only those past the
+    threshold, so this is slightly wider than the label's rule.
+    """
+    events = scored["is_defaulted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    days_past_due = scored["max_dpd_now"].to_numpy(dtype=float)
+    overdue = scored["overdue_amount"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        past_due = (days_past_due >= definition["dpd_threshold"]) & (overdue >= definition["min_amount"])
+    return events | past_due
 
 
 def _unseen_categories(scored: pd.DataFrame, model) -> pd.DataFrame:

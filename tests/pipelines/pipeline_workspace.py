@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from committed_params import committed_params
+from repo_params import repo_params
 
 from creditlimit.pipelines.params import apply_overlay
 
@@ -47,7 +47,7 @@ def make_workspace(root: Path, overlay: dict) -> Path:
     shutil.copy(REPO / "dvc.yaml", workspace / "dvc.yaml")
     shutil.copytree(REPO / "creditlimit", workspace / "creditlimit",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    params = apply_overlay(committed_params(), overlay)
+    params = apply_overlay(repo_params(), overlay)
     (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True),
                                            encoding="utf-8")
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=workspace, env=pipeline_env(workspace), check=True)

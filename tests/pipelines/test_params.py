@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from committed_params import committed_params
+from repo_params import repo_params
 
 from creditlimit.errors import ParamsError
 from creditlimit.i18n import use_locale
@@ -58,7 +58,7 @@ def test_params_hash_changes_with_value():
 
 def test_ibm_overlay_keys_exist_in_params():
     """Every key of the IBM overlay exists in params.yaml, so none is ignored."""
-    params = committed_params()
+    params = repo_params()
     overlay = yaml.safe_load((REPO / "params-ibm-ar.yaml").read_text(encoding="utf-8"))
     merged = apply_overlay(params, overlay)
     assert merged["label"]["dpd_threshold"] == 20

@@ -46,6 +46,7 @@ POLICY_SECTION = {
     "max_step_down": 1.0,
     "notice_threshold": 0.2,
     "notice_days": 30,
+    "max_dpd_for_increase": 30,
 }
 POLICY = PolicyParams.from_mapping(POLICY_SECTION)
 
@@ -301,6 +302,18 @@ def test_propose_limits_stale_statements_block_increase():
     assert row["binding_rule"] == "stale_statements"
     assert row["review_reason"] == "stale_statements_for_increase"
     assert row["proposed_limit"] == 190_000.0
+
+
+def test_propose_limits_overdue_blocks_increase():
+    """An open invoice 30 or more days past due holds the limit and asks for review."""
+    row = one({"current_limit": 100_000.0, "max_dpd_now": 30.0})
+    assert row["action"] == "hold"
+    assert row["new_limit"] == 100_000.0
+    assert row["needs_review"]
+    assert row["binding_rule"] == "overdue"
+    assert row["review_reason"] == "overdue_blocks_increase"
+    below = one({"current_limit": 100_000.0, "max_dpd_now": 29.0})
+    assert below["action"] == "increase"
 
 
 def test_propose_limits_statement_at_max_age_allows_increase():

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from committed_params import committed_params
+from repo_params import repo_params
 
 from creditlimit.features.labels import LabelDefinition, build_labels, training_table
 from creditlimit.features.loading import read_raw_folder
@@ -22,7 +22,7 @@ from creditlimit.serving.policy import PolicyParams
 from creditlimit.serving.scorer import LIMIT_COLUMNS, score_portfolio
 
 
-PARAMS = committed_params()
+PARAMS = repo_params()
 AS_OF = dt.date(2025, 1, 1)
 
 
@@ -115,3 +115,17 @@ def test_scorer_unseen_industry_flagged(portfolio):
     assert unseen_result.limits["pd_12m"].iloc[0] == missing_result.limits["pd_12m"].iloc[0]
     assert "unseen_category" in set(unseen_result.flags["code"])
     assert "unseen_category" not in set(missing_result.flags["code"])
+
+
+def test_scorer_past_due_threshold_is_default(portfolio):
+    """A customer past the default definition's days-past-due threshold gets grade D at once."""
+    features, model = portfolio
+    customer = features.iloc[[7]].copy()
+    customer = customer.assign(max_dpd_now=120.0, overdue_amount=5_000.0, current_limit=200_000.0,
+                               limit_locked=False, is_defaulted=False)
+    row = score(customer, model).limits.iloc[0]
+    assert row["grade"] == "D"
+    assert row["action"] == "suspend"
+    assert row["effective_on"] == pd.Timestamp(AS_OF)
+    below = customer.assign(max_dpd_now=80.0)
+    assert score(below, model).limits.iloc[0]["grade"] != "D"
