@@ -26,16 +26,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHAMPION_ALIAS",
+    "PREVIOUS_CHAMPION_ALIAS",
     "RegistrationResult",
     "LoadedModel",
     "failed_gates",
     "log_and_register",
     "load_model",
+    "load_model_if_aliased",
 ]
 
 logger = logging.getLogger(__name__)
 
 CHAMPION_ALIAS = "champion"
+# The champion a newly promoted version replaced, kept for rollback and comparison.
+PREVIOUS_CHAMPION_ALIAS = "previous_champion"
 _MODEL_ARTIFACT_NAME = "model"
 _MAX_PARAM_LENGTH = 6000  # MLflow's limit on one parameter value
 _SQLITE_PREFIX = "sqlite:///"
@@ -117,6 +121,7 @@ class RegistrationResult:
         MLflow run that logged the model, its parameters and metrics.
     promoted : bool
         True when the version passed every gate and received the ``champion`` alias.
+        The version that held ``champion`` before, if any, then has ``previous_champion``.
     failed_gates : tuple of str
         One line per failed gate, such as ``"oot_auc 0.6512 < min_oot_auc 0.7000"``;
         empty when promoted.
@@ -202,8 +207,9 @@ def log_and_register(
     2. In one run, log ``params_to_log`` (nested keys joined with dots), the
        train/valid/oot metrics, the split, the calibration and the pyfunc model.
     3. Register the model as a new version of ``model_name``.
-    4. Give the version the ``champion`` alias when it passes every gate, or else
-       tag it ``failed_gates``.
+    4. When it passes every gate, move ``previous_champion`` to the current
+       champion (if any) and give the new version ``champion``. Otherwise tag it
+       ``failed_gates`` and leave every alias where it was.
 
     A model that fails a gate is still logged and registered, so it can be inspected.
 
@@ -330,6 +336,28 @@ def load_model(*, tracking_uri: str, model_name: str, alias: str) -> LoadedModel
     )
 
 
+def load_model_if_aliased(*, tracking_uri: str, model_name: str, alias: str) -> LoadedModel | None:
+    """Load ``models:/<model_name>@<alias>`` like :func:`load_model`, or return None if it is absent.
+
+    Absent means: no SQLite store at the URI yet, no registered model of that
+    name, or no such alias. Other failures raise as in :func:`load_model`.
+    """
+    try:
+        return load_model(tracking_uri=tracking_uri, model_name=model_name, alias=alias)
+    except ModelError as error:
+        if error.key in _ABSENT_KEYS:
+            logger.info("No %s@%s at %s (%s)", model_name, alias, tracking_uri, error.key)
+            return None
+        raise
+
+
+_ABSENT_KEYS = frozenset({
+    "model.registry.store_missing",
+    "model.registry.model_not_found",
+    "model.registry.alias_not_found",
+})
+
+
 @contextlib.contextmanager
 def _tracking(tracking_uri: str) -> Iterator[Any]:
     """Point MLflow's tracking and registry at ``tracking_uri``, restoring them afterwards."""
@@ -406,7 +434,11 @@ def _register(
     failures: Sequence[str],
     trained: TrainedModel,
 ) -> int:
-    """Register a new version; alias it champion when no gate failed, else tag the failures."""
+    """Register a new version and promote it when no gate failed, or else tag the failures.
+
+    Promotion moves ``previous_champion`` to the current champion, if any, and then
+    ``champion`` to the new version.
+    """
     import mlflow
 
     registered = mlflow.register_model(model_uri, model_name, tags={"run_id": run_id})
@@ -416,8 +448,11 @@ def _register(
     client.set_model_version_tag(model_name, version, "calibration", trained.calibrator.method)
     if failures:
         client.set_model_version_tag(model_name, version, "failed_gates", "; ".join(failures))
-    else:
-        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        return int(version)
+    current = dict(client.get_registered_model(model_name).aliases or {}).get(CHAMPION_ALIAS)
+    if current is not None:
+        client.set_registered_model_alias(model_name, PREVIOUS_CHAMPION_ALIAS, str(current))
+    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
     return int(version)
 
 

@@ -17,6 +17,7 @@ from creditlimit.features.catalog import CATEGORICAL_FEATURES, FEATURE_NAMES
 from creditlimit.i18n import register
 from creditlimit.models.calibration import CALIBRATION_METHODS, Calibrator, choose_calibrator
 from creditlimit.models.encoding import CategoryEncoder, build_feature_matrix
+from creditlimit.models.gates import GateThresholds
 from creditlimit.models.metrics import evaluate
 from creditlimit.models.split import TimeSplit, split_by_time
 
@@ -194,6 +195,9 @@ class TrainParams:
         Training snapshots must be at least this many months before the first
         out-of-time month, so that their outcome windows (set it to the label
         horizon) end before the out-of-time period starts.
+    gates : GateThresholds or None, default None
+        Promotion gates from ``train.gates`` together with ``min_oot_auc``; None
+        when the section has no ``gates`` mapping.
     """
 
     seed: int
@@ -204,6 +208,7 @@ class TrainParams:
     lightgbm: LightGBMParams
     monotone_constraints: Mapping[str, int]
     gap_months: int = 0
+    gates: GateThresholds | None = None
 
     @classmethod
     def from_mapping(
@@ -251,6 +256,7 @@ class TrainParams:
                 mapping["monotone_constraints"], feature_names, categorical_features
             ),
             gap_months=_int("train", mapping, "gap_months", minimum=0) if "gap_months" in mapping else 0,
+            gates=GateThresholds.from_train_section(mapping) if "gates" in mapping else None,
         )
 
     def to_record(self) -> dict:
@@ -267,6 +273,10 @@ class TrainParams:
             record[f"train.lightgbm.{item.name}"] = getattr(self.lightgbm, item.name)
         for name, sign in self.monotone_constraints.items():
             record[f"train.monotone_constraints.{name}"] = sign
+        if self.gates is not None:
+            for item in fields(self.gates):
+                if item.name != "min_oot_auc":
+                    record[f"train.gates.{item.name}"] = getattr(self.gates, item.name)
         return record
 
 

@@ -15,8 +15,10 @@ from creditlimit.i18n import use_locale
 from creditlimit.models.pyfunc import CreditPDModel
 from creditlimit.models.registry import (
     CHAMPION_ALIAS,
+    PREVIOUS_CHAMPION_ALIAS,
     failed_gates,
     load_model,
+    load_model_if_aliased,
     log_and_register,
 )
 
@@ -216,3 +218,43 @@ def test_log_and_register_rejects_bad_arguments(trained_model, tmp_path, changes
     with pytest.raises(error, match=message):
         log_and_register(trained_model, **arguments)
     assert not Path(tmp_path / "db").exists()
+
+
+def test_log_and_register_moves_champion_to_previous(trained_model, tmp_path):
+    """A failing version gets no alias. A second passing one takes champion, and the first gets previous_champion."""
+    tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
+    arguments = {
+        "tracking_uri": tracking_uri,
+        "artifact_location": tmp_path / "artifacts",
+        "experiment": "creditlimit-test",
+        "model_name": MODEL_NAME,
+        "default_definition": DEFINITION,
+        "params_to_log": {},
+        "min_oot_auc": 0.5,
+    }
+    psi_failure = "max_score_psi: score PSI (train vs OOT) 0.2500 is above the maximum 0.1000: failed."
+    first = log_and_register(trained_model, **arguments)
+    failing = log_and_register(trained_model, extra_failed_gates=[psi_failure], **arguments)
+    second = log_and_register(trained_model, **arguments)
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    assert (first.version, failing.version, second.version) == (1, 2, 3)
+    assert failing.promoted is False
+    assert failing.failed_gates == (psi_failure,)
+    assert second.promoted is True
+    aliases = client.get_registered_model(MODEL_NAME).aliases
+    assert aliases == {CHAMPION_ALIAS: 3, PREVIOUS_CHAMPION_ALIAS: 1}
+    failed_version = client.get_model_version(MODEL_NAME, "2")
+    assert not failed_version.aliases
+    assert failed_version.tags["failed_gates"] == psi_failure
+
+
+def test_load_model_if_aliased_returns_none_when_absent(store, tmp_path):
+    """A missing store, model or alias gives None; an existing alias loads its version."""
+    missing_store = f"sqlite:///{tmp_path}/none/mlflow.db"
+    assert load_model_if_aliased(tracking_uri=missing_store, model_name=MODEL_NAME, alias="champion") is None
+    assert not (tmp_path / "none").exists()
+    uri = store["tracking_uri"]
+    assert load_model_if_aliased(tracking_uri=uri, model_name="other-model", alias="champion") is None
+    assert load_model_if_aliased(tracking_uri=uri, model_name=MODEL_NAME, alias="production") is None
+    assert load_model_if_aliased(tracking_uri=uri, model_name=MODEL_NAME, alias="champion").version == 1

@@ -136,3 +136,22 @@ def test_score_rejects_other_default_definition(sample_run):
     result = run_in(workspace, "creditlimit", "score", "--params", str(other), check=False)
     assert result.returncode == 4
     assert "was trained with the default definition" in result.stderr
+
+
+def test_train_failing_gate_keeps_champion(sample_run):
+    """A model that fails a gate exits with code 4, names the gate and leaves the champion alone."""
+    workspace, _ = sample_run
+    manifest = json.loads((workspace / "data" / "scores" / "as_of=2025-01-01" / "manifest.json").read_text())
+    params = yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8"))
+    params["train"]["gates"]["min_oot_ks"] = 0.99
+    strict = workspace / "params-strict-gates.yaml"
+    strict.write_text(yaml.safe_dump(params), encoding="utf-8")
+    result = run_in(workspace, "creditlimit", "train", "--params", str(strict), "--out", "data/models-strict",
+                    check=False)
+    assert result.returncode == 4
+    assert "is registered but not promoted" in result.stderr
+    assert "min_oot_ks" in result.stderr
+    rescored = run_in(workspace, "creditlimit", "score")
+    assert f"version {manifest['model']['version']}." in rescored.stdout
+    strict_record = json.loads((workspace / "data" / "models-strict" / "model.json").read_text())
+    assert strict_record["promoted"] is False
