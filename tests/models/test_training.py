@@ -232,6 +232,23 @@ def test_train_pd_model_is_deterministic(table_factory, train_section):
     assert first.metrics == second.metrics
 
 
+def test_train_pd_model_files_byte_identical(table_factory, train_section, tmp_path):
+    """Two trainings with the same data, params and seed write byte-identical model files."""
+    from creditlimit.models.pyfunc import CreditPDModel
+
+    table = table_factory(n_customers=300, n_months=20, seed=23, base_logit=-2.6)
+    params = TrainParams.from_mapping(small_section(train_section))
+    definition = {"horizon_months": 12, "dpd_threshold": 90, "min_amount": 100.0, "event_types": ["default"]}
+    written = []
+    for run in ("first", "second"):
+        model = CreditPDModel.from_trained(train_pd_model(table, params=params), default_definition=definition)
+        paths = model.write_artifacts(tmp_path / run)
+        written.append({name: Path(path).read_bytes() for name, path in paths.items()})
+    assert written[0].keys() == written[1].keys()
+    for name in written[0]:
+        assert written[0][name] == written[1][name], name
+
+
 def test_train_pd_model_leaves_input_unchanged(table_factory, train_section):
     """The training table is not modified."""
     table = table_factory(n_customers=300, n_months=20, seed=22, base_logit=-2.6)
