@@ -4,9 +4,9 @@ Each stage runs as its own ``creditlimit`` subprocess, so its peak resident memo
 is read from the kernel (``os.wait4``) without the benchmark's own memory mixed in.
 The demo part runs the five stages that ``dvc repro`` runs, on the demo-size sample
 portfolio. The scale part generates portfolios of the given sizes, validates them
-and scores them with the demo's champion model, then measures, in this process on
-the same feature rows, the baseline "bare model": LightGBM prediction alone, so the
-ratio shows what features, explanations, policy, flags and writing add on top.
+and scores them with the demo's champion model. Then this process measures the
+baseline "bare model" on the same feature rows: LightGBM prediction plus exact
+TreeSHAP. The ratio shows what reason texts, grades, policy and flags add on top.
 
 Usage::
 
@@ -54,7 +54,7 @@ def run_stage(workspace: Path, *args: str) -> dict:
 
 
 def prepare_workspace(root: Path, *, customers: int, months: int) -> Path:
-    """A folder with params.yaml for the demo portfolio size given."""
+    """Write params.yaml for a portfolio of the given size into ``root`` and return it."""
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["sample"].update({"customers": customers, "months": months})
     start = dt.date.fromisoformat(str(params["sample"]["start"]))

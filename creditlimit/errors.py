@@ -17,8 +17,8 @@ class CreditLimitError(Exception):
     """Base error: a catalog message key plus the values it names.
 
     ``str(error)`` renders the message in the locale active at that moment, so the
-    entry point that prints it decides the language. ``exit_code`` tells the CLI
-    which documented exit status to use.
+    entry point that prints it decides the language. ``exit_code`` is the
+    documented exit status the CLI uses for this kind of error.
     """
 
     exit_code = 1

@@ -101,7 +101,7 @@ CONTEXT_COLUMNS: dict[str, str] = {
     "avg_monthly_invoiced_6m": "invoiced_6m / 6, base currency",
     # Not a model feature: the contract holds only today's limit, so utilisation of
     # a past snapshot would use a limit set later (a suspended defaulter's limit of
-    # 0 told the model who defaults). It is right at the scoring date only.
+    # 0 revealed to the model who defaults). It is right at the scoring date only.
     "utilisation": "open_exposure / current_limit at as_of (missing when no limit)",
     "is_defaulted": "true when a default, write-off or bankruptcy event is dated before as_of",
 }

@@ -15,7 +15,7 @@ __all__ = ["MlflowSettings", "mlflow_settings"]
 
 @dataclass(frozen=True)
 class MlflowSettings:
-    """Where runs and models live, and the registered model name."""
+    """MLflow tracking location, artifact folder, experiment and registered model name."""
 
     tracking_uri: str
     artifact_location: str

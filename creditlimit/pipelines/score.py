@@ -110,9 +110,10 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     started = time.perf_counter()
     _check_currency(clean_dir, base_currency)
     table_paths = clean_table_paths(clean_dir)
-    _check_as_of_in_data(connect_tables(table_paths), as_of, clean_dir)
+    con = connect_tables(table_paths)
+    _check_as_of_in_data(con, as_of, clean_dir)
     features = build_features(
-        connect_tables(table_paths), [as_of],
+        con, [as_of],
         max_statement_age_months=int(section(params, "features.max_statement_age_months")),
     )
     if features.empty:

@@ -486,7 +486,7 @@ def test_read_table_file_wrong_delimiter(tmp_path, delimiter):
         read_table_file(path, table="fx_rates")
 
 
-def test_read_table_file_wrong_delimiter_with_commas_in_values(tmp_path):
+def test_wrong_delimiter_commas_in_values(tmp_path):
     """A semicolon file whose values contain commas still gets the delimiter message."""
     path = tmp_path / "customers.csv"
     path.write_text("customer_id;name;industry\nC1;Acme Co., Ltd.;retail\nC2;Beta;182,145.95\n",

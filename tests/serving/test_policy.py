@@ -305,7 +305,7 @@ def test_propose_limits_stale_statements_block_increase():
 
 
 def test_propose_limits_overdue_blocks_increase():
-    """An open invoice 30 or more days past due holds the limit and asks for review."""
+    """An open invoice 30 or more days past due keeps the limit unchanged and asks for review."""
     row = one({"current_limit": 100_000.0, "max_dpd_now": 30.0})
     assert row["action"] == "hold"
     assert row["new_limit"] == 100_000.0
