@@ -19,12 +19,14 @@ from creditlimit.models.calibration import CALIBRATION_METHODS, Calibrator, choo
 from creditlimit.models.encoding import CategoryEncoder, build_feature_matrix
 from creditlimit.models.gates import GateThresholds
 from creditlimit.models.metrics import evaluate
-from creditlimit.models.split import TimeSplit, split_by_time
+from creditlimit.models.split import split_by_time
 
 if TYPE_CHECKING:
     import lightgbm
 
-__all__ = ["NUM_THREADS", "LightGBMParams", "TrainParams", "TrainedModel", "train_pd_model"]
+__all__ = [
+    "NUM_THREADS", "LightGBMParams", "TrainParams", "TrainedModel", "fit_booster", "train_pd_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -414,9 +416,9 @@ def train_pd_model(
         seed=params.seed, monotone_constraints=list(full_constraints.values())
     )
     boost_started = time.perf_counter()
-    booster, best_iteration = _fit_booster(
-        matrix, labels, split, features=features, categoricals=categoricals, native=native,
-        params=params.lightgbm,
+    booster, best_iteration = fit_booster(
+        matrix, labels, train_mask=split.train.mask, valid_mask=split.valid.mask,
+        features=features, categoricals=categoricals, native=native, params=params.lightgbm,
     )
     logger.info(
         "Boosting kept %d trees in %.1f s", best_iteration, time.perf_counter() - boost_started
@@ -456,11 +458,12 @@ def train_pd_model(
     )
 
 
-def _fit_booster(
+def fit_booster(
     matrix: np.ndarray,
     labels: np.ndarray,
-    split: TimeSplit,
     *,
+    train_mask: np.ndarray,
+    valid_mask: np.ndarray,
     features: tuple[str, ...],
     categoricals: tuple[str, ...],
     native: dict,
@@ -468,20 +471,21 @@ def _fit_booster(
 ) -> tuple[lightgbm.Booster, int]:
     """Boost on the training rows, stop early on validation, and keep the best trees.
 
-    The returned booster is rebuilt from the model text cut at the best iteration,
+    ``train_pd_model`` passes the masks of its time split; the real-data benchmark
+    passes cross-validation folds, so both train the same way. The returned booster is rebuilt from the model text cut at the best iteration,
     so every later prediction (and the registered model) uses exactly those trees.
     """
     import lightgbm  # lazy: keeps the CLI start-up fast
 
     train_set = lightgbm.Dataset(
-        matrix[split.train.mask],
-        label=labels[split.train.mask],
+        matrix[train_mask],
+        label=labels[train_mask],
         feature_name=list(features),
         categorical_feature=[features.index(name) for name in categoricals],
         free_raw_data=True,
     )
     valid_set = lightgbm.Dataset(
-        matrix[split.valid.mask], label=labels[split.valid.mask], reference=train_set
+        matrix[valid_mask], label=labels[valid_mask], reference=train_set
     )
     stopping = lightgbm.early_stopping(
         params.early_stopping_rounds, first_metric_only=True, verbose=False
