@@ -92,6 +92,7 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     from creditlimit.models.registry import load_model
     from creditlimit.serving.flags import FlagParams
     from creditlimit.serving.policy import PolicyParams
+    from creditlimit.serving.previous_run import find_previous_run
     from creditlimit.serving.scorer import score_portfolio
 
     params = load_params(params_path)
@@ -129,11 +130,12 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
                          params_definition=definition)
 
     manifest = _manifest(params, as_of=as_of, alias=alias, model=model, table_paths=table_paths)
+    previous = find_previous_run(scores_root, as_of)
     result = score_portfolio(
         features, model=model.python_model, master_scale=master_scale, policy=policy,
         flag_params=flag_params, as_of=as_of, run_id=manifest["run_id"],
         model_version=str(model.version), top_k=top_k, batch_size=batch_size,
-        base_currency=base_currency,
+        base_currency=base_currency, previous=previous,
     )
     timings.update(result.timings)
     manifest["row_counts"] = _row_counts(result)
@@ -264,6 +266,8 @@ def _write_outputs(result, manifest, final_dir: Path) -> None:
         write_parquet(result.flags, tmp / "flags.parquet")
         write_csv(result.limits, tmp / "limits.csv")
         write_csv(result.flags, tmp / "flags.csv")
+        for name, frame in sorted(result.extra.items()):
+            write_parquet(frame, tmp / f"{name}.parquet")
         write_manifest(manifest, tmp / "manifest.json")
 
 

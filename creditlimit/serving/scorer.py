@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from creditlimit.features.catalog import CATEGORICAL_FEATURES
 from creditlimit.models.master_scale import MasterScale
 from creditlimit.serving.flags import FlagParams, raise_flags
 from creditlimit.serving.policy import PolicyParams, propose_limits
+from creditlimit.serving.previous_run import PreviousRun
 from creditlimit.serving.reasons import reason_codes
 
 __all__ = ["ScoreResult", "score_portfolio", "LIMIT_COLUMNS"]
@@ -37,12 +38,17 @@ LIMIT_COLUMNS = (
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """Frames of one scoring run: limits, explanations (long) and flags."""
+    """Frames of one scoring run: limits, explanations (long) and flags.
+
+    ``extra`` holds further output tables by name; the stage writes each one as
+    ``<name>.parquet`` into the run folder.
+    """
 
     limits: pd.DataFrame
     explanations: pd.DataFrame
     flags: pd.DataFrame
     timings: dict[str, float]
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def score_portfolio(
@@ -58,6 +64,7 @@ def score_portfolio(
     top_k: int,
     batch_size: int,
     base_currency: str,
+    previous: PreviousRun | None = None,
 ) -> ScoreResult:
     """Score every row of ``features`` (one row per customer at ``as_of``).
 
@@ -73,6 +80,8 @@ def score_portfolio(
         Number of reason codes per customer.
     batch_size : int
         Rows per model and explanation batch.
+    previous : PreviousRun, optional
+        The latest published run before ``as_of``, for comparisons with it.
 
     Returns
     -------

@@ -1,0 +1,71 @@
+"""Find and load the published scoring run that precedes a given as-of date.
+
+Grade migration, PD-jump and downgrade flags and the "why it changed" attribution
+compare a run with the one before it. The previous run is the latest
+``as_of=YYYY-MM-DD`` folder under the scores root with a date strictly before the
+current one. Temporary folders of unfinished runs start with a dot and are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["PreviousRun", "find_previous_run", "published_as_of_dates"]
+
+_FOLDER = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """Outputs of one earlier published run, read from its folder."""
+
+    as_of: dt.date
+    folder: Path
+    limits: pd.DataFrame
+    explanations: pd.DataFrame
+    flags: pd.DataFrame
+    manifest: dict
+
+
+def published_as_of_dates(scores_root: Path) -> list[dt.date]:
+    """List the as-of dates of complete runs under ``scores_root``, oldest first.
+
+    A run is complete when its folder holds ``manifest.json``, which the scorer
+    writes last inside the temporary folder before the atomic rename.
+    """
+    if not scores_root.is_dir():
+        return []
+    dates = []
+    for folder in scores_root.iterdir():
+        match = _FOLDER.match(folder.name)
+        if match and folder.is_dir() and (folder / "manifest.json").is_file():
+            dates.append(dt.date.fromisoformat(match.group(1)))
+    return sorted(dates)
+
+
+def find_previous_run(scores_root: Path, as_of: dt.date) -> PreviousRun | None:
+    """Load the latest complete run before ``as_of``, or None when there is none."""
+    earlier = [date for date in published_as_of_dates(scores_root) if date < as_of]
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    folder = scores_root / f"as_of={previous.isoformat()}"
+    return PreviousRun(
+        as_of=previous,
+        folder=folder,
+        limits=_read_optional(folder / "limits.parquet"),
+        explanations=_read_optional(folder / "explanations.parquet"),
+        flags=_read_optional(folder / "flags.parquet"),
+        manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+    )
+
+
+def _read_optional(path: Path) -> pd.DataFrame:
+    # Runs written by older versions may lack a file; an empty frame keeps callers simple.
+    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
