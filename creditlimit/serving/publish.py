@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from creditlimit.errors import PublishError
 from creditlimit.i18n import register
+from creditlimit.serving.database import create_database_engine, shown_url
 
 __all__ = [
     "atomic_output_dir",
@@ -332,45 +333,22 @@ def publish_to_database(
     }
 
     try:
-        engine = _create_engine(url)
+        engine = create_database_engine(url)
     except (sa.exc.ArgumentError, ImportError) as error:
         # Only the scheme is shown, because an unparsed URL may contain a password.
         raise PublishError("publish.invalid_url", scheme=url.split(":", 1)[0], error=error) from error
-    shown_url = engine.url.render_as_string(hide_password=True)
+    url_text = shown_url(engine)
     counts: dict[str, int] = {}
     try:
         with engine.begin() as connection:
             for name, frame in prepared.items():
-                counts[name] = _replace_rows(connection, name, frame, as_of, shown_url)
+                counts[name] = _replace_rows(connection, name, frame, as_of, url_text)
     except sa.exc.SQLAlchemyError as error:
-        raise PublishError("publish.database_failed", url=shown_url, error=error) from error
+        raise PublishError("publish.database_failed", url=url_text, error=error) from error
     finally:
         engine.dispose()
-    logger.info("published %s rows as of %s (run %s) to %s", counts, as_of, run_id, shown_url)
+    logger.info("published %s rows as of %s (run %s) to %s", counts, as_of, run_id, url_text)
     return counts
-
-
-def _create_engine(url: str) -> sa.Engine:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed)
-
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed)
-
-    # Let SQLAlchemy emit BEGIN so CREATE TABLE joins the transaction. Without this,
-    # the sqlite3 driver of Python 3.11 sends no BEGIN before DDL, so a CREATE TABLE
-    # issued first commits at once and survives a rollback.
-    @sa.event.listens_for(engine, "connect")
-    def _disable_driver_transactions(dbapi_connection, connection_record):  # noqa: ANN001
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
 
 
 def _with_run_columns(frame: pd.DataFrame, name: str, as_of: date, run_id: str) -> pd.DataFrame:
