@@ -1,0 +1,228 @@
+"""Maker-checker approval of limit decisions, recorded in the decision ledger.
+
+A scoring run is the maker: it appends one ``decision`` record per customer.
+Increases larger than ``approvals.max_auto_increase`` (base currency; a new
+customer's whole first limit counts as its increase) and every suspension need a
+checker: they wait in the approval queue until someone other
+than the maker appends an ``approved`` or ``rejected`` record. Only decisions
+that need no approval, or that were approved, become effective limits. A
+rejected or still-pending decision leaves the customer's last effective limit in
+force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from creditlimit.errors import InputDataError, ParamsError
+from creditlimit.i18n import register
+from creditlimit.serving.ledger import append_records, read_records
+
+__all__ = [
+    "ApprovalParams",
+    "approve",
+    "approval_queue",
+    "decision_records",
+    "effective_limits",
+    "record_run_decisions",
+    "reject",
+]
+
+DECISION = "decision"
+APPROVED = "approved"
+REJECTED = "rejected"
+
+register({
+    "approvals.param_invalid": {
+        "en": "approvals.{name} must be {rule}; got {value!r}. Fix it in params.yaml.",
+        "zh_CN": "approvals.{name} 必须{rule_zh}；实际为 {value!r}。请在 params.yaml 中修改。",
+    },
+    "approvals.unknown_decision": {
+        "en": "Decision {decision_id} is not in the ledger. List the queue with `creditlimit approvals`.",
+        "zh_CN": "台账中没有决策 {decision_id}。可用 `creditlimit approvals` 查看待审批队列。",
+    },
+    "approvals.not_required": {
+        "en": "Decision {decision_id} ({action}) needs no approval: it is effective as proposed.",
+        "zh_CN": "决策 {decision_id}（{action}）无需审批：已按提议生效。",
+    },
+    "approvals.already_decided": {
+        "en": "Decision {decision_id} was already {outcome} by {by}. A decision is approved or rejected once.",
+        "zh_CN": "决策 {decision_id} 已由 {by} {outcome_zh}。每项决策只能审批或拒绝一次。",
+    },
+    "approvals.same_person": {
+        "en": "{by} made decision {decision_id} and cannot also check it. Another person must approve or reject it.",
+        "zh_CN": "{by} 是决策 {decision_id} 的发起人，不能同时审核。请由其他人批准或拒绝。",
+    },
+    "approvals.missing_name": {
+        "en": "Give the approver's name with --by NAME.",
+        "zh_CN": "请用 --by NAME 指定审批人姓名。",
+    },
+    "approvals.missing_reason": {
+        "en": "Give the reason for rejecting with --reason TEXT.",
+        "zh_CN": "请用 --reason TEXT 说明拒绝原因。",
+    },
+})
+
+
+@dataclass(frozen=True)
+class ApprovalParams:
+    """Which decisions need a checker, from the ``approvals`` params section."""
+
+    max_auto_increase: float
+    suspensions_need_approval: bool = True
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, object]) -> ApprovalParams:
+        limit = mapping.get("max_auto_increase")
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not math.isfinite(limit) or limit < 0:
+            raise ParamsError("approvals.param_invalid", name="max_auto_increase", value=limit,
+                              rule="a number >= 0 (base currency)", rule_zh="是大于等于 0 的数值（本位币）")
+        suspensions = mapping.get("suspensions_need_approval", True)
+        if not isinstance(suspensions, bool):
+            raise ParamsError("approvals.param_invalid", name="suspensions_need_approval", value=suspensions,
+                              rule="true or false", rule_zh="为 true 或 false")
+        return cls(max_auto_increase=float(limit), suspensions_need_approval=suspensions)
+
+
+def decision_records(limits: pd.DataFrame, *, run_id: str, made_by: str,
+                     params: ApprovalParams) -> list[dict]:
+    """Build one ``decision`` ledger record per row of a run's limits frame."""
+    records = []
+    for row in limits.sort_values("customer_id", kind="stable").itertuples(index=False):
+        increase = _amount_or_zero(row.new_limit) - _amount_or_zero(row.current_limit)
+        needs_approval = (
+            (row.action in ("increase", "new") and increase > params.max_auto_increase)
+            or (row.action == "suspend" and params.suspensions_need_approval)
+        )
+        records.append({
+            "decision_id": f"{run_id}-{row.customer_id}",
+            "kind": DECISION,
+            "customer_id": str(row.customer_id),
+            "as_of": pd.Timestamp(row.as_of).date().isoformat(),
+            "run_id": run_id,
+            "limit_before": _json_number(row.current_limit),
+            "limit_after": _json_number(row.new_limit),
+            "action": str(row.action),
+            "effective_on": _json_date(getattr(row, "effective_on", None)),
+            "model_version": str(row.model_version),
+            "policy_version": str(getattr(row, "policy_version", "")),
+            "reason_codes": [str(code) for code in _reason_codes(row)],
+            "made_by": made_by,
+            "approval": "required" if needs_approval else "auto",
+        })
+    return records
+
+
+def record_run_decisions(url: str, limits: pd.DataFrame, *, run_id: str, made_by: str,
+                         params: ApprovalParams) -> int:
+    """Append a run's decisions unless the ledger already has them; return the number appended.
+
+    The run id is a hash of the inputs, params and model, so scoring the same
+    inputs again appends nothing: reruns stay idempotent.
+    """
+    if any(record["kind"] == DECISION and record.get("run_id") == run_id for record in read_records(url)):
+        return 0
+    records = decision_records(limits, run_id=run_id, made_by=made_by, params=params)
+    append_records(url, records)
+    return len(records)
+
+
+def approve(url: str, decision_id: str, *, by: str, note: str = "") -> dict:
+    """Append an ``approved`` record for a queued decision and return it."""
+    if not by.strip():
+        raise InputDataError("approvals.missing_name")
+    return _check_and_append(url, decision_id, kind=APPROVED, by=by.strip(), note=note)
+
+
+def reject(url: str, decision_id: str, *, by: str, reason: str) -> dict:
+    """Append a ``rejected`` record for a queued decision and return it."""
+    if not by.strip():
+        raise InputDataError("approvals.missing_name")
+    if not reason.strip():
+        raise InputDataError("approvals.missing_reason")
+    return _check_and_append(url, decision_id, kind=REJECTED, by=by.strip(), note=reason.strip())
+
+
+def approval_queue(url: str) -> pd.DataFrame:
+    """List decisions that need approval and have neither approval nor rejection."""
+    records = read_records(url)
+    checked = {r["decision_id"] for r in records if r["kind"] in (APPROVED, REJECTED)}
+    pending = [r for r in records
+               if r["kind"] == DECISION and r["approval"] == "required" and r["decision_id"] not in checked]
+    columns = ["decision_id", "customer_id", "as_of", "action", "limit_before", "limit_after",
+               "effective_on", "made_by", "reason_codes"]
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in pending], columns=columns)
+
+
+def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Return each customer's limit in force: its latest decision that needs no approval or was approved.
+
+    Decisions after ``as_of`` (when given) are ignored. The ``effective_on`` column
+    carries the date a pending decrease takes effect.
+    """
+    records = read_records(url)
+    outcomes = {r["decision_id"]: r for r in records if r["kind"] in (APPROVED, REJECTED)}
+    latest: dict[str, dict] = {}
+    for record in records:
+        if record["kind"] != DECISION or (as_of and record["as_of"] > as_of.isoformat()):
+            continue
+        outcome = outcomes.get(record["decision_id"])
+        if record["approval"] == "auto" or (outcome and outcome["kind"] == APPROVED):
+            approved_by = outcome["by"] if outcome else "auto"
+            latest[record["customer_id"]] = {**record, "approved_by": approved_by}
+    columns = ["customer_id", "limit", "effective_on", "decision_id", "as_of", "action", "approved_by"]
+    rows = [{"customer_id": customer, "limit": r["limit_after"], "effective_on": r["effective_on"],
+             "decision_id": r["decision_id"], "as_of": r["as_of"], "action": r["action"],
+             "approved_by": r["approved_by"]}
+            for customer, r in sorted(latest.items())]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _check_and_append(url: str, decision_id: str, *, kind: str, by: str, note: str) -> dict:
+    records = [r for r in read_records(url) if r["decision_id"] == decision_id]
+    decision = next((r for r in records if r["kind"] == DECISION), None)
+    if decision is None:
+        raise InputDataError("approvals.unknown_decision", decision_id=decision_id)
+    if decision["approval"] != "required":
+        raise InputDataError("approvals.not_required", decision_id=decision_id, action=decision["action"])
+    outcome = next((r for r in records if r["kind"] in (APPROVED, REJECTED)), None)
+    if outcome is not None:
+        raise InputDataError("approvals.already_decided", decision_id=decision_id, by=outcome["by"],
+                             outcome=outcome["kind"],
+                             outcome_zh="批准" if outcome["kind"] == APPROVED else "拒绝")
+    if by == decision["made_by"]:
+        raise InputDataError("approvals.same_person", by=by, decision_id=decision_id)
+    record = {"decision_id": decision_id, "kind": kind, "customer_id": decision["customer_id"],
+              "by": by, "note": note,
+              "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    append_records(url, [record])
+    return record
+
+
+def _reason_codes(row) -> list[str]:
+    codes = [getattr(row, f"reason_{rank}", None) for rank in (1, 2, 3)]
+    return [code for code in codes if isinstance(code, str) and code]
+
+
+def _amount_or_zero(value: object) -> float:
+    # A new customer has no current limit, so its whole new limit is the increase.
+    number = float(value) if value is not None else math.nan
+    return 0.0 if math.isnan(number) else number
+
+
+def _json_number(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _json_date(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date().isoformat()
