@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
+import errno
 import hashlib
 import json
 import logging
 import math
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -21,6 +24,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from creditlimit.checkpoints import checkpoint
 from creditlimit.errors import PublishError
 from creditlimit.i18n import register
 from creditlimit.serving.database import create_database_engine, shown_url
@@ -128,14 +132,18 @@ def atomic_output_dir(final_dir: Path) -> Iterator[Path]:
 
     Notes
     -----
-    Two renames are not one atomic step: between them ``final_dir`` is briefly
-    absent. A crash in that instant leaves the previous output at
-    ``.<name>.old-<pid>`` beside it.
+    On Linux the swap is one ``renameat2(RENAME_EXCHANGE)`` call, so readers see
+    either the previous or the new folder, never neither. Where that call is not
+    available, two renames leave ``final_dir`` briefly absent; a crash in that
+    instant leaves the previous output at ``.<name>.old-<pid>``, and the next
+    call for the same folder puts it back before doing anything else. Temporary
+    folders of processes that no longer run are removed then too.
     """
     final_dir = Path(final_dir)
     if final_dir.exists() and not final_dir.is_dir():
         raise PublishError("publish.not_a_directory", final_dir=final_dir)
     final_dir.parent.mkdir(parents=True, exist_ok=True)
+    _recover_leftovers(final_dir)
     temp_dir = final_dir.parent / f".{final_dir.name}.tmp-{os.getpid()}"
     if temp_dir.exists():
         # Left over from an earlier crashed run that had the same process id.
@@ -148,11 +156,43 @@ def atomic_output_dir(final_dir: Path) -> Iterator[Path]:
         shutil.rmtree(temp_dir, ignore_errors=True)
         logger.warning("discarded the output for %s after an error, previous output kept", final_dir)
         raise
+    checkpoint("outputs:before_swap")
     _swap_in(temp_dir, final_dir)
     logger.info("published output folder %s", final_dir)
 
 
+def _recover_leftovers(final_dir: Path) -> None:
+    """Restore a previous output stranded by a crash mid-swap; remove dead runs' temporary folders."""
+    for old_dir in sorted(final_dir.parent.glob(f".{final_dir.name}.old-*")):
+        if not final_dir.exists():
+            logger.warning("restoring %s from %s, left by a run that stopped mid-swap", final_dir, old_dir)
+            os.rename(old_dir, final_dir)
+        else:
+            shutil.rmtree(old_dir, ignore_errors=True)
+    for temp_dir in final_dir.parent.glob(f".{final_dir.name}.tmp-*"):
+        pid = temp_dir.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            logger.info("removing %s, left by a run that did not finish", temp_dir)
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _swap_in(temp_dir: Path, final_dir: Path) -> None:
+    if final_dir.exists() and _exchange(temp_dir, final_dir):
+        # temp_dir now holds the previous output.
+        shutil.rmtree(temp_dir)
+        return
     old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"
     had_previous = final_dir.exists()
     try:
@@ -170,6 +210,27 @@ def _swap_in(temp_dir: Path, final_dir: Path) -> None:
         ) from error
     if had_previous:
         shutil.rmtree(old_dir)
+
+
+_RENAME_EXCHANGE = 2  # from <linux/fs.h>
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with Linux renameat2; return False where unsupported."""
+    if sys.platform != "linux":
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise PublishError("publish.swap_failed", temp_dir=first, final_dir=second, error=os.strerror(error))
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -343,6 +404,7 @@ def publish_to_database(
         with engine.begin() as connection:
             for name, frame in prepared.items():
                 counts[name] = _replace_rows(connection, name, frame, as_of, url_text)
+                checkpoint("database:in_transaction")
     except sa.exc.SQLAlchemyError as error:
         raise PublishError("publish.database_failed", url=url_text, error=error) from error
     finally:

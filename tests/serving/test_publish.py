@@ -388,3 +388,40 @@ def test_publish_to_database_rejects_invalid_url():
     assert "secret" not in str(raised.value)
     with use_locale("zh_CN"), pytest.raises(PublishError, match=r"无法使用 not a url 数据库 URL"):
         publish_to_database("not a url", {}, as_of=AS_OF, run_id="run-1")
+
+
+def test_atomic_output_dir_restores_stranded_previous(tmp_path):
+    """A previous output stranded mid-swap by a crash is put back before the next run."""
+    final_dir = tmp_path / "as_of=2026-01-01"
+    stranded = tmp_path / ".as_of=2026-01-01.old-999999"
+    stranded.mkdir()
+    (stranded / "limits.csv").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_output_dir(final_dir):
+            raise RuntimeError("fails before the swap")
+    assert (final_dir / "limits.csv").read_text() == "old"
+    assert not stranded.exists()
+
+
+def test_atomic_output_dir_removes_dead_temp_folders(tmp_path):
+    """Temporary folders of processes that no longer run are removed; a live one stays."""
+    final_dir = tmp_path / "as_of=2026-01-01"
+    dead = tmp_path / ".as_of=2026-01-01.tmp-999999"
+    live = tmp_path / f".as_of=2026-01-01.tmp-{os.getppid()}"
+    dead.mkdir()
+    live.mkdir()
+    with atomic_output_dir(final_dir) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert not dead.exists()
+    assert live.exists()
+    assert (final_dir / "a.txt").read_text() == "new"
+
+
+def test_atomic_output_dir_swap_keeps_no_old_folder(tmp_path):
+    """Replacing an existing folder leaves only the new one beside it."""
+    final_dir = tmp_path / "as_of=2026-01-01"
+    for text in ("first", "second"):
+        with atomic_output_dir(final_dir) as tmp:
+            (tmp / "a.txt").write_text(text)
+    assert (final_dir / "a.txt").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["as_of=2026-01-01"]
