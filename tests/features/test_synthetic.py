@@ -28,6 +28,7 @@ from creditlimit.features.synthetic import (
     sample_summary,
     write_portfolio,
 )
+from creditlimit.features.synthetic.frames import NEW_SEGMENT_INDUSTRY
 from creditlimit.features.synthetic.documents import _Invoices, _Settlement
 from creditlimit.features.synthetic.limits import _mean_days_late
 from creditlimit.features.validation import ValidationResult, validate_tables
@@ -281,7 +282,10 @@ def test_customers_attributes(portfolio: SamplePortfolio) -> None:
     """Customers use the documented ids, industries, regions, sizes, terms and currencies."""
     customers = portfolio.customers
     assert customers["customer_id"].str.fullmatch(r"C\d{6}").all()
-    assert set(customers["industry"]) == set(INDUSTRIES)
+    assert set(customers["industry"]) == set(INDUSTRIES) | {NEW_SEGMENT_INDUSTRY}
+    new_segment = customers["industry"] == NEW_SEGMENT_INDUSTRY
+    last_year = customers["onboarded_on"].max() - pd.Timedelta(days=365)
+    assert (customers.loc[new_segment, "onboarded_on"] > last_year).all()
     assert set(customers["region"].dropna()) <= set(REGIONS)
     assert set(customers["size_class"]) == set(SIZE_CLASSES)
     assert set(customers["payment_terms_days"]) == {30, 45, 60, 90}

@@ -37,6 +37,10 @@ _INDUSTRY_NAME_NOUN = (
     "Machinery", "Trading", "Retail", "Construction", "Services", "Agriculture", "Technology",
 )
 
+# Industry label of a segment opened in the sample's last year (no effect on risk).
+NEW_SEGMENT_INDUSTRY = "new_energy"
+_NEW_SEGMENT_SHARE = 0.1
+
 _NAME_HEADS = (
     "Hua", "Xin", "Jin", "Tai", "Hong", "Long", "Feng", "Sheng", "Da", "Heng", "Rui", "Yong",
     "Kang", "Ming", "Tian", "Zhong", "Bao", "Fu", "Guang", "Cheng",
@@ -71,7 +75,7 @@ def _customers_frame(
     valid_to = end + rng.integers(-60, 181, size=count)
 
     group_ids = _format_ids("G", np.maximum(traits.group, 0) + 1, 4)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "customer_id": _text(ids),
         "industry": _text(_labels(INDUSTRIES, traits.industry)),
         "onboarded_on": _dates(traits.onboard_day),
@@ -85,6 +89,12 @@ def _customers_frame(
         "limit_locked": locked,
         "limit_valid_to": _dates(valid_to, missing=~temporary),
     })
+    # A segment the sales team opened in the last year: the model never saw it in
+    # training, so scoring flags it as an unseen category value.
+    recent = traits.onboard_day > end - 365
+    new_segment = recent & (rng.random(count) < _NEW_SEGMENT_SHARE)
+    frame.loc[new_segment, "industry"] = NEW_SEGMENT_INDUSTRY
+    return frame
 
 
 def _company_names(rng: np.random.Generator, traits: _Customers) -> list[str]:
