@@ -4,9 +4,12 @@ Two methods, both fitted on the validation part:
 
 - ``sigmoid`` (Platt scaling): ``pd = 1 / (1 + exp(-(slope * margin + intercept)))``,
   fitted by Newton's method on Platt's smoothed targets.
-- ``isotonic``: a non-decreasing step-and-ramp map from margin to PD (scikit-learn's
-  ``IsotonicRegression``), blended with a tiny strictly increasing term so that a
-  higher raw margin always gets a strictly higher PD (see :class:`Calibrator`).
+- ``isotonic``: scikit-learn's ``IsotonicRegression`` (pool adjacent violators)
+  fixes one default rate per plateau of margins. The PD then runs through the
+  plateau centres, linear in log-odds between them and with the Platt slope beyond
+  the first and last one. It is therefore strictly increasing in the margin, and no
+  plateau puts customers of clearly different risk into one grade (see
+  :class:`Calibrator`).
 
 :func:`choose_calibrator` picks the method by Brier score on validation.
 """
@@ -41,11 +44,15 @@ CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "sigmoid")
 # sigmoid and every method warns.
 MIN_POSITIVES = 50
 
-# Weight of the strictly increasing tie-break term blended into isotonic PDs. It
-# moves a PD by at most 1e-6, far below any master-scale band width.
+# Weight of the tie-break term of format-1 isotonic calibrators (stored by earlier
+# versions; still read so that an older champion can be compared and scored).
 TIE_BREAK_WEIGHT = 1e-6
 
-_FORMAT_VERSION = 1
+# Format 2 stores isotonic calibrators as plateau centres and rates (see Calibrator).
+_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+# Tail slope used when the Platt slope is not positive (a model that does not rank).
+_MIN_TAIL_SLOPE = 1e-3
 
 register({
     "model.calibration.few_positives": {
@@ -115,25 +122,36 @@ class Calibrator:
     slope, intercept : float
         Platt parameters (sigmoid only; NaN for isotonic).
     x_thresholds, y_thresholds : tuple of float
-        Isotonic knots: PD is linearly interpolated between them and held constant
-        outside them (isotonic only; empty for sigmoid).
+        Isotonic knots (isotonic only; empty for sigmoid). Format 2: the mean
+        margin of each isotonic plateau and its default rate, both strictly
+        increasing. Format 1: scikit-learn's knots, interpolated linearly in PD.
+    tail_slope : float
+        Format 2 isotonic: log-odds slope beyond the first and last knot, the
+        Platt slope of the same sample (NaN otherwise).
     tie_break_center, tie_break_scale : float
-        Mean and standard deviation of the validation margins used by the isotonic
-        tie-break (isotonic only; NaN for sigmoid).
+        Format 1 isotonic only: mean and standard deviation of the validation
+        margins used by its tie-break (NaN otherwise).
     n_rows, n_positives : int
         Size of the validation sample the calibrator was fitted on.
     selection_brier : Mapping[str, float]
         Out-of-fold Brier score of each candidate when the method was chosen by
         ``auto``; empty when the method was given.
+    format_version : int
+        2 for every new fit; 1 for isotonic calibrators stored by earlier versions.
 
     Notes
     -----
-    Isotonic regression is only non-decreasing: its plateaus give one PD to customers
-    with clearly different raw margins. The isotonic PD is therefore
-    ``(1 - w) * iso(m) + w * logistic((m - center) / scale)`` with
-    ``w = TIE_BREAK_WEIGHT``. The second term is strictly increasing, so a higher raw
-    margin always gets a strictly higher PD, and the blend moves no PD by more
-    than ``w`` and keeps it in [0, 1].
+    Isotonic regression is only non-decreasing. Its plateaus give one PD to
+    customers with clearly different raw margins, and a wide plateau then puts
+    customers two or three master-scale grades apart into one grade. Format 2
+    therefore keeps only the plateaus' default rates and places each at its mean
+    margin ``c_k``. The PD is ``logistic(l(m))`` where ``l`` interpolates
+    ``logit(rate_k)`` linearly between the centres and continues with
+    ``tail_slope`` below the first and above the last centre. Every piece is
+    strictly increasing, so a higher raw margin always gets a strictly higher PD,
+    and the PD stays in (0, 1). A plateau with a rate of exactly 0 or 1 (no bads or
+    no goods) gets half a bad or half a good, ``0.5 / (n + 1)`` from the boundary,
+    kept below (above) its neighbour's rate.
     """
 
     method: str
@@ -146,6 +164,8 @@ class Calibrator:
     n_rows: int = 0
     n_positives: int = 0
     selection_brier: Mapping[str, float] = field(default_factory=dict)
+    tail_slope: float = math.nan
+    format_version: int = _FORMAT_VERSION
 
     def predict(self, raw_margin: object) -> np.ndarray:
         """Map raw margins (log-odds) to PDs.
@@ -168,15 +188,25 @@ class Calibrator:
         margin = _finite_margin(raw_margin)
         if self.method == "sigmoid":
             return _logistic(self.slope * margin + self.intercept)
-        isotonic = np.interp(margin, self.x_thresholds, self.y_thresholds)
-        tie_break = _logistic((margin - self.tie_break_center) / self.tie_break_scale)
-        blended = (1.0 - TIE_BREAK_WEIGHT) * isotonic + TIE_BREAK_WEIGHT * tie_break
-        return np.clip(blended, 0.0, 1.0)
+        if self.format_version == 1:
+            isotonic = np.interp(margin, self.x_thresholds, self.y_thresholds)
+            tie_break = _logistic((margin - self.tie_break_center) / self.tie_break_scale)
+            blended = (1.0 - TIE_BREAK_WEIGHT) * isotonic + TIE_BREAK_WEIGHT * tie_break
+            return np.clip(blended, 0.0, 1.0)
+        return _logistic(self._isotonic_logit(margin))
+
+    def _isotonic_logit(self, margin: np.ndarray) -> np.ndarray:
+        centers = np.asarray(self.x_thresholds, dtype=np.float64)
+        logits = _logit(np.asarray(self.y_thresholds, dtype=np.float64))
+        inside = np.interp(margin, centers, logits)
+        below = logits[0] + self.tail_slope * (margin - centers[0])
+        above = logits[-1] + self.tail_slope * (margin - centers[-1])
+        return np.where(margin < centers[0], below, np.where(margin > centers[-1], above, inside))
 
     def to_dict(self) -> dict:
         """Return every fitted value as a JSON-safe dictionary (no pickle)."""
-        return {
-            "format_version": _FORMAT_VERSION,
+        record = {
+            "format_version": self.format_version,
             "method": self.method,
             "slope": _json_float(self.slope),
             "intercept": _json_float(self.intercept),
@@ -184,11 +214,15 @@ class Calibrator:
             "y_thresholds": list(self.y_thresholds),
             "tie_break_center": _json_float(self.tie_break_center),
             "tie_break_scale": _json_float(self.tie_break_scale),
-            "tie_break_weight": TIE_BREAK_WEIGHT,
             "n_rows": self.n_rows,
             "n_positives": self.n_positives,
             "selection_brier": dict(self.selection_brier),
         }
+        if self.format_version == 1:
+            record["tie_break_weight"] = TIE_BREAK_WEIGHT
+        else:
+            record["tail_slope"] = _json_float(self.tail_slope)
+        return record
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Calibrator:
@@ -199,9 +233,10 @@ class Calibrator:
         ModelError
             If the version, method or fitted values are invalid.
         """
-        if not isinstance(data, Mapping) or data.get("format_version") != _FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, Mapping) else None
+        if version not in _READABLE_VERSIONS:
             raise ModelError("model.calibration.corrupt", problem="unknown format_version")
-        if data.get("tie_break_weight") != TIE_BREAK_WEIGHT:
+        if version == 1 and data.get("tie_break_weight") != TIE_BREAK_WEIGHT:
             raise ModelError("model.calibration.corrupt", problem="unexpected tie_break_weight")
         try:
             calibrator = cls(
@@ -215,6 +250,8 @@ class Calibrator:
                 n_rows=int(data["n_rows"]),
                 n_positives=int(data["n_positives"]),
                 selection_brier={str(k): float(v) for k, v in data["selection_brier"].items()},
+                tail_slope=_stored_float(data.get("tail_slope")),
+                format_version=int(version),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ModelError("model.calibration.corrupt", problem=repr(error)) from error
@@ -235,7 +272,12 @@ class Calibrator:
             raise ModelError("model.calibration.corrupt", problem="isotonic knots missing")
         if np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
             raise ModelError("model.calibration.corrupt", problem="isotonic knots decrease")
-        if not (np.all((y >= 0) & (y <= 1)) and self.tie_break_scale > 0):
+        if self.format_version == 1:
+            valid = np.all((y >= 0) & (y <= 1)) and self.tie_break_scale > 0
+        else:
+            strict = np.all(np.diff(x) > 0) and np.all(np.diff(y) > 0)
+            valid = strict and np.all((y > 0) & (y < 1)) and self.tail_slope > 0
+        if not valid:
             raise ModelError("model.calibration.corrupt", problem="isotonic values out of range")
 
 
@@ -344,14 +386,13 @@ def _fit(margin: np.ndarray, outcome: np.ndarray, method: str) -> Calibrator:
     if method == "sigmoid":
         slope, intercept = _fit_platt(margin, outcome)
         return Calibrator(method="sigmoid", slope=slope, intercept=intercept, **counts)
-    x_knots, y_knots = _fit_isotonic(margin, outcome)
-    scale = float(np.std(margin))
+    centers, rates = _fit_isotonic(margin, outcome)
+    slope, _ = _fit_platt(margin, outcome)
     return Calibrator(
         method="isotonic",
-        x_thresholds=x_knots,
-        y_thresholds=y_knots,
-        tie_break_center=float(np.mean(margin)),
-        tie_break_scale=scale if scale > 0 else 1.0,
+        x_thresholds=centers,
+        y_thresholds=rates,
+        tail_slope=slope if slope > 0 else _MIN_TAIL_SLOPE,
         **counts,
     )
 
@@ -359,14 +400,27 @@ def _fit(margin: np.ndarray, outcome: np.ndarray, method: str) -> Calibrator:
 def _fit_isotonic(
     margin: np.ndarray, outcome: np.ndarray
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Return the mean margin and the default rate of each isotonic plateau.
+
+    Pool adjacent violators gives contiguous blocks of margins with strictly
+    increasing default rates, so both returned sequences are strictly increasing.
+    """
     from sklearn.isotonic import IsotonicRegression  # lazy: sklearn import is slow
 
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(margin, outcome.astype(np.float64))
-    return (
-        tuple(float(v) for v in model.X_thresholds_),
-        tuple(float(v) for v in model.y_thresholds_),
-    )
+    fitted = model.fit(margin, outcome.astype(np.float64)).predict(margin)
+    _, plateau = np.unique(fitted, return_inverse=True)
+    rows = np.bincount(plateau).astype(np.float64)
+    bads = np.bincount(plateau, weights=outcome.astype(np.float64))
+    centers = np.bincount(plateau, weights=margin) / rows
+    rates = bads / rows
+    # Half a bad (or half a good) keeps a plateau without bads (goods) off 0 (1).
+    if rates[0] == 0.0:
+        rates[0] = 0.5 / (rows[0] + 1.0) if rates.size == 1 else min(0.5 / (rows[0] + 1.0), rates[1] / 2.0)
+    if rates[-1] == 1.0:
+        floor = rates[-2] if rates.size > 1 else 0.0
+        rates[-1] = max(1.0 - 0.5 / (rows[-1] + 1.0), (1.0 + floor) / 2.0)
+    return tuple(float(v) for v in centers), tuple(float(v) for v in rates)
 
 
 def _fit_platt(margin: np.ndarray, outcome: np.ndarray) -> tuple[float, float]:
@@ -424,6 +478,10 @@ def _log_loss(logit: np.ndarray, target: np.ndarray) -> float:
     # log(1 + exp(-z)) and log(1 + exp(z)) written with logaddexp to stay finite.
     losses = target * np.logaddexp(0.0, -logit) + (1 - target) * np.logaddexp(0.0, logit)
     return float(np.sum(losses))
+
+
+def _logit(probability: np.ndarray) -> np.ndarray:
+    return np.log(probability) - np.log1p(-probability)
 
 
 def _logistic(logit: np.ndarray) -> np.ndarray:

@@ -17,6 +17,10 @@ __all__ = ["DEFAULT_GRADE", "MasterScale"]
 DEFAULT_GRADE = "D"
 
 register({
+    "model.master_scale.invalid_version": {
+        "en": 'policy.scale_version must be a non-empty quoted text such as "MS-2026.1"; got {value!r}.',
+        "zh_CN": 'policy.scale_version 必须是非空的带引号文本，例如 "MS-2026.1"；实际为 {value!r}。',
+    },
     "model.master_scale.not_a_list": {
         "en": "policy.pd_upper_bounds must be a list of PDs; got {value!r}.",
         "zh_CN": "policy.pd_upper_bounds 必须是 PD 列表；实际为 {value!r}。",
@@ -75,9 +79,13 @@ class MasterScale:
     pd_upper_bounds : tuple of float
         Inclusive upper PD bound of grades ``"1"``, ``"2"``, ... in order; strictly
         increasing, the last equal to 1.0. Grade 1 starts at PD 0 (inclusive).
+    version : str
+        Version of the bands (``policy.scale_version``), recorded with every
+        grade; empty when the scale was built from a bare list of bounds.
     """
 
     pd_upper_bounds: tuple[float, ...]
+    version: str = ""
 
     @classmethod
     def from_mapping(cls, mapping: Mapping | Sequence[float]) -> MasterScale:
@@ -86,15 +94,21 @@ class MasterScale:
         Parameters
         ----------
         mapping : Mapping or sequence of float
-            Either the ``policy`` section (its ``pd_upper_bounds`` key is read and
-            other keys are ignored) or the ``pd_upper_bounds`` list itself.
+            Either the ``policy`` section (its ``pd_upper_bounds`` and
+            ``scale_version`` keys are read and other keys are ignored) or the
+            ``pd_upper_bounds`` list itself.
 
         Raises
         ------
         ParamsError
             If a bound is not a number in (0, 1], the bounds are not strictly
-            increasing, or the last bound is not 1.0.
+            increasing, the last bound is not 1.0, or ``scale_version`` is
+            present but not a non-empty text.
         """
+        version = mapping.get("scale_version", "") if isinstance(mapping, Mapping) else ""
+        if not isinstance(version, str) or (isinstance(mapping, Mapping) and "scale_version" in mapping
+                                            and not version.strip()):
+            raise ParamsError("model.master_scale.invalid_version", value=version)
         bounds = mapping.get("pd_upper_bounds") if isinstance(mapping, Mapping) else mapping
         if isinstance(bounds, str | bytes) or not isinstance(bounds, Sequence) or not bounds:
             raise ParamsError("model.master_scale.not_a_list", value=bounds)
@@ -113,7 +127,7 @@ class MasterScale:
             checked.append(float(value))
         if checked[-1] != 1.0:
             raise ParamsError("model.master_scale.last_not_one", value=checked[-1])
-        return cls(pd_upper_bounds=tuple(checked))
+        return cls(pd_upper_bounds=tuple(checked), version=version)
 
     @property
     def grades(self) -> tuple[str, ...]:

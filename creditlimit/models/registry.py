@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,15 +23,19 @@ from creditlimit.i18n import register
 
 if TYPE_CHECKING:
     from creditlimit.models.pyfunc import CreditPDModel
+    from creditlimit.models.scorecard import TrainedScorecard
     from creditlimit.models.training import TrainedModel
 
 __all__ = [
     "CHAMPION_ALIAS",
     "PREVIOUS_CHAMPION_ALIAS",
+    "CHALLENGER_ALIAS",
     "RegistrationResult",
+    "ChallengerRegistration",
     "LoadedModel",
     "failed_gates",
     "log_and_register",
+    "log_and_register_challenger",
     "load_model",
     "load_model_if_aliased",
 ]
@@ -40,9 +45,13 @@ logger = logging.getLogger(__name__)
 CHAMPION_ALIAS = "champion"
 # The champion a newly promoted version replaced, kept for rollback and comparison.
 PREVIOUS_CHAMPION_ALIAS = "previous_champion"
+# The latest challenger scorecard, registered under the same name for comparison.
+# It never receives or moves the champion aliases.
+CHALLENGER_ALIAS = "challenger"
 _MODEL_ARTIFACT_NAME = "model"
 _MAX_PARAM_LENGTH = 6000  # MLflow's limit on one parameter value
 _SQLITE_PREFIX = "sqlite:///"
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 register({
     "model.registry.empty_text": {
@@ -138,6 +147,28 @@ class RegistrationResult:
 
 
 @dataclass(frozen=True)
+class ChallengerRegistration:
+    """Outcome of :func:`log_and_register_challenger`.
+
+    Attributes
+    ----------
+    name : str
+        Registered model name (the champion's).
+    version : int
+        New registered version, which has the ``challenger`` alias.
+    run_id : str
+        MLflow run that logged the scorecard.
+    model_uri : str
+        ``models:/<name>/<version>``.
+    """
+
+    name: str
+    version: int
+    run_id: str
+    model_uri: str
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     """A registered model resolved from an alias and loaded.
 
@@ -198,6 +229,8 @@ def log_and_register(
     min_oot_auc: float,
     metrics_path: str | PathLike | None = None,
     extra_failed_gates: Sequence[str] = (),
+    extra_metrics: Mapping[str, float] | None = None,
+    extra_tables: Mapping[str, Any] | None = None,
 ) -> RegistrationResult:
     """Log a trained model to MLflow, register a new version, and promote it if it passes.
 
@@ -238,6 +271,11 @@ def log_and_register(
     extra_failed_gates : sequence of str, default ()
         Failures of gates checked by the caller (calibration error, PSI,
         challenger); any entry blocks promotion.
+    extra_metrics : Mapping[str, float], optional
+        Further run metrics, such as the metrics by segment.
+    extra_tables : Mapping[str, pandas.DataFrame], optional
+        Artifact path (ending in ``.json``) to a table logged with the run, such as
+        the trials of a hyperparameter search.
 
     Returns
     -------
@@ -265,7 +303,8 @@ def log_and_register(
         with _tracking(tracking_uri) as client:
             experiment_id = _experiment_id(client, experiment, artifact_location)
             run_id, model_uri = _log_run(
-                trained, python_model, experiment_id, params_to_log, metrics_path, failures
+                trained, python_model, experiment_id, params_to_log, metrics_path, failures,
+                extra_metrics or {}, extra_tables or {},
             )
             version = _register(client, model_uri, model_name, run_id, failures, trained)
     except MlflowException as error:
@@ -288,11 +327,68 @@ def log_and_register(
     )
 
 
-def load_model(*, tracking_uri: str, model_name: str, alias: str) -> LoadedModel:
+def log_and_register_challenger(
+    trained: TrainedScorecard,
+    *,
+    tracking_uri: str,
+    artifact_location: str | PathLike,
+    experiment: str,
+    model_name: str,
+    default_definition: Mapping,
+    params_to_log: Mapping[str, Any],
+    extra_metrics: Mapping[str, float] | None = None,
+) -> ChallengerRegistration:
+    """Log the challenger scorecard in its own run and register it with alias ``challenger``.
+
+    The run contains the parameters, the train/valid/oot metrics (plus
+    ``extra_metrics``), the scorecard and binning tables under ``scorecard/``, and
+    the pyfunc. The new version gets the ``challenger`` alias; ``champion`` and
+    ``previous_champion`` are never read or moved.
+
+    Raises
+    ------
+    ParamsError
+        If ``experiment`` or ``model_name`` is empty.
+    ModelError
+        If MLflow fails.
+    """
+    _check_text("experiment", experiment)
+    _check_text("model_name", model_name)
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from creditlimit.models.scorecard_pyfunc import ScorecardPDModel
+
+    python_model = ScorecardPDModel.from_scorecard(trained.model, default_definition=default_definition)
+    try:
+        with _tracking(tracking_uri) as client:
+            experiment_id = _experiment_id(client, experiment, artifact_location)
+            run_id, model_uri = _log_challenger_run(
+                trained, python_model, experiment_id, params_to_log, extra_metrics or {}
+            )
+            registered = mlflow.register_model(model_uri, model_name, tags={"run_id": run_id})
+            version = str(registered.version)
+            client.set_model_version_tag(model_name, version, "model_kind", "challenger_scorecard")
+            client.set_model_version_tag(
+                model_name, version, "oot_auc", _tag_number(trained.metrics["oot"].get("auc"))
+            )
+            client.set_registered_model_alias(model_name, CHALLENGER_ALIAS, version)
+    except MlflowException as error:
+        raise ModelError(
+            "model.registry.logging_failed", tracking_uri=tracking_uri, error=error.message
+        ) from error
+    logger.info("Registered challenger %s version %s from run %s", model_name, version, run_id)
+    return ChallengerRegistration(name=model_name, version=int(version), run_id=run_id,
+                                  model_uri=f"models:/{model_name}/{version}")
+
+
+def load_model(*, tracking_uri: str, model_name: str, alias: str, version: int | None = None) -> LoadedModel:
     """Resolve ``models:/<model_name>@<alias>`` now and load that exact version.
 
     The alias is looked up on every call, so a run always scores with the version
-    the alias points at when it starts, and records that version.
+    the alias points at when it starts, and records that version. A given
+    ``version`` is loaded instead of the alias's current one (replaying a past
+    run); ``alias`` is then only recorded.
 
     Raises
     ------
@@ -310,7 +406,10 @@ def load_model(*, tracking_uri: str, model_name: str, alias: str) -> LoadedModel
 
     try:
         with _tracking(tracking_uri) as client:
-            version = _resolve_alias(client, tracking_uri, model_name, alias)
+            if version is None:
+                version = _resolve_alias(client, tracking_uri, model_name, alias)
+            else:
+                version = client.get_model_version(model_name, str(version))
             uri = f"models:/{model_name}/{version.version}"
             python_model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
     except MlflowException as error:
@@ -366,6 +465,11 @@ def _tracking(tracking_uri: str) -> Iterator[Any]:
 
     _ensure_sqlite_folder(tracking_uri)
     previous_tracking, previous_registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    # mlflow.set_tracking_uri and set_registry_uri also write these environment
+    # variables (MLflow 3.17). Restoring only the URIs would leave the previous
+    # default URI in the environment, where the next stage run in this process
+    # would read it as the user's MLFLOW_TRACKING_URI.
+    previous_environment = {name: os.environ.get(name) for name in _URI_VARIABLES}
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -373,6 +477,11 @@ def _tracking(tracking_uri: str) -> Iterator[Any]:
     finally:
         mlflow.set_tracking_uri(previous_tracking)
         mlflow.set_registry_uri(previous_registry)
+        for name, value in previous_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _experiment_id(client: Any, name: str, artifact_location: str | PathLike) -> str:
@@ -400,6 +509,8 @@ def _log_run(
     params_to_log: Mapping[str, Any],
     metrics_path: str | PathLike | None,
     failures: Sequence[str],
+    extra_metrics: Mapping[str, float],
+    extra_tables: Mapping[str, Any],
 ) -> tuple[str, str]:
     """Log parameters, metrics, evaluation files and the pyfunc in one run."""
     import mlflow
@@ -408,11 +519,13 @@ def _log_run(
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_flatten_params(params_to_log))
-        mlflow.log_metrics(_flatten_metrics(trained))
+        mlflow.log_metrics({**_flatten_metrics(trained), **extra_metrics})
         mlflow.set_tags(_run_tags(trained, failures))
         mlflow.log_dict(_evaluation_record(trained, failures), "evaluation/model_record.json")
         if metrics_path is not None:
             mlflow.log_artifact(str(metrics_path), artifact_path="evaluation")
+        for artifact_file, table in extra_tables.items():
+            mlflow.log_table(table, artifact_file)
         with tempfile.TemporaryDirectory(prefix="creditlimit-model-") as folder:
             artifacts = python_model.write_artifacts(folder)
             info = mlflow.pyfunc.log_model(
@@ -424,6 +537,57 @@ def _log_run(
                 pip_requirements=pip_requirements(),
             )
     return run.info.run_id, info.model_uri
+
+
+def _log_challenger_run(
+    trained: TrainedScorecard,
+    python_model: Any,
+    experiment_id: str,
+    params_to_log: Mapping[str, Any],
+    extra_metrics: Mapping[str, float],
+) -> tuple[str, str]:
+    """Log the challenger's parameters, metrics, tables and pyfunc in one run."""
+    import mlflow
+
+    from creditlimit.models.scorecard_pyfunc import scorecard_signature
+
+    metrics = {
+        f"{part}_{name}": float(value)
+        for part, values in trained.metrics.items() for name, value in values.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    }
+    tags = {"model_kind": "challenger_scorecard"}
+    for part, values in trained.metrics.items():
+        for name, reason in values.get("undefined", {}).items():
+            tags[f"undefined.{part}_{name}"] = reason
+    scorecard = trained.model
+    categoricals = tuple(b.name for b in scorecard.features if b.kind == "categorical")
+    with mlflow.start_run(experiment_id=experiment_id, run_name="challenger_scorecard") as run:
+        mlflow.log_params(_flatten_params(params_to_log))
+        mlflow.log_metrics({**metrics, **extra_metrics})
+        mlflow.set_tags(tags)
+        mlflow.log_table(scorecard.table(), "scorecard/scorecard_table.json")
+        mlflow.log_table(trained.binning_table, "scorecard/binning_table.json")
+        mlflow.log_dict({"metrics": trained.metrics, "split": trained.split,
+                         "dropped_features": dict(scorecard.dropped)},
+                        "evaluation/challenger_record.json")
+        with tempfile.TemporaryDirectory(prefix="creditlimit-scorecard-") as folder:
+            info = mlflow.pyfunc.log_model(
+                name=_MODEL_ARTIFACT_NAME,
+                python_model=python_model,
+                artifacts=python_model.write_artifacts(folder),
+                signature=scorecard_signature(scorecard.feature_names, categoricals),
+                input_example=trained.input_example,
+                pip_requirements=_challenger_requirements(),
+            )
+    return run.info.run_id, info.model_uri
+
+
+def _challenger_requirements() -> list[str]:
+    from importlib import metadata
+
+    names = ("creditlimit", "mlflow", "numpy", "pandas")
+    return [f"{name}=={metadata.version(name)}" for name in names]
 
 
 def _register(
@@ -446,6 +610,8 @@ def _register(
     oot_auc = trained.metrics["oot"].get("auc")
     client.set_model_version_tag(model_name, version, "oot_auc", _tag_number(oot_auc))
     client.set_model_version_tag(model_name, version, "calibration", trained.calibrator.method)
+    # Scoring loads only versions tagged gates_passed=true (creditlimit.serving.model_guard).
+    client.set_model_version_tag(model_name, version, "gates_passed", "false" if failures else "true")
     if failures:
         client.set_model_version_tag(model_name, version, "failed_gates", "; ".join(failures))
         return int(version)

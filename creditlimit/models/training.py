@@ -19,6 +19,9 @@ from creditlimit.models.calibration import CALIBRATION_METHODS, Calibrator, choo
 from creditlimit.models.encoding import CategoryEncoder, build_feature_matrix
 from creditlimit.models.gates import GateThresholds
 from creditlimit.models.metrics import evaluate
+from creditlimit.models.scorecard_params import ChallengerParams
+from creditlimit.models.search import SearchParams
+from creditlimit.models.segments import SegmentParams
 from creditlimit.models.split import split_by_time
 
 if TYPE_CHECKING:
@@ -200,6 +203,12 @@ class TrainParams:
     gates : GateThresholds or None, default None
         Promotion gates from ``train.gates`` together with ``min_oot_auc``; None
         when the section has no ``gates`` mapping.
+    challenger : ChallengerParams or None, default None
+        Challenger scorecard settings (``train.challenger``); None when absent.
+    segments : SegmentParams or None, default None
+        Segment definitions for metrics by segment (``train.segments``).
+    search : SearchParams or None, default None
+        Hyperparameter search settings (``train.search``).
     """
 
     seed: int
@@ -211,6 +220,9 @@ class TrainParams:
     monotone_constraints: Mapping[str, int]
     gap_months: int = 0
     gates: GateThresholds | None = None
+    challenger: ChallengerParams | None = None
+    segments: SegmentParams | None = None
+    search: SearchParams | None = None
 
     @classmethod
     def from_mapping(
@@ -259,6 +271,9 @@ class TrainParams:
             ),
             gap_months=_int("train", mapping, "gap_months", minimum=0) if "gap_months" in mapping else 0,
             gates=GateThresholds.from_train_section(mapping) if "gates" in mapping else None,
+            challenger=_optional(mapping, "challenger", ChallengerParams.from_mapping),
+            segments=_optional(mapping, "segments", SegmentParams.from_mapping),
+            search=_optional(mapping, "search", SearchParams.from_mapping),
         )
 
     def to_record(self) -> dict:
@@ -562,6 +577,10 @@ def _constraints(
             raise ParamsError("model.train.constraint_categorical", name=name)
         constraints[name] = int(sign)
     return constraints
+
+
+def _optional(mapping: Mapping, name: str, build):
+    return build(mapping[name]) if name in mapping else None
 
 
 def _check_keys(section: str, mapping: object, cls: type) -> None:

@@ -123,3 +123,17 @@ def test_assign_grades_rejects_length_mismatch():
     """is_defaulted of another length raises, naming both lengths."""
     with pytest.raises(InputDataError, match=r"is_defaulted has 2 values but there are 3 PDs"):
         SMALL_SCALE.assign_grades([0.1, 0.2, 0.3], [False, True])
+
+
+def test_master_scale_records_scale_version():
+    """The policy section's scale_version travels with the scale; a bare list has none."""
+    scale = MasterScale.from_mapping({"pd_upper_bounds": [0.5, 1.0], "scale_version": "MS-1"})
+    assert scale.version == "MS-1"
+    assert MasterScale.from_mapping([0.5, 1.0]).version == ""
+
+
+@pytest.mark.parametrize("version", ["", "  ", 2026])
+def test_master_scale_rejects_invalid_scale_version(version):
+    """An empty or non-text scale_version is rejected with the value named."""
+    with pytest.raises(ParamsError, match=r"policy\.scale_version must be a non-empty quoted text"):
+        MasterScale.from_mapping({"pd_upper_bounds": [0.5, 1.0], "scale_version": version})

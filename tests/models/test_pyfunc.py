@@ -93,6 +93,16 @@ def test_pyfunc_contributions_add_up_to_raw_margin(model, scoring_frame):
     assert np.ptp(bias) == 0.0
 
 
+def test_pyfunc_contributions_equal_lightgbm_pred_contrib(model, scoring_frame):
+    """The fast exact explainer gives LightGBM's own TreeSHAP values and bias within 1e-9."""
+    features, _ = model.encode(scoring_frame)
+    contrib, bias = model.contributions(features)
+    expected = model.booster.predict(features, pred_contrib=True)
+    np.testing.assert_allclose(contrib, expected[:, :-1], rtol=0.0, atol=1e-9)
+    np.testing.assert_allclose(bias, expected[:, -1], rtol=0.0, atol=1e-9)
+    assert model._exact_explainer() is not None
+
+
 def test_pyfunc_encode_reports_unseen_categories(model, scoring_frame):
     """encode counts the unseen industry and leaves it NaN beside the missing one."""
     features, unseen = model.encode(scoring_frame)

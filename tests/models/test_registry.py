@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import mlflow
@@ -105,6 +106,23 @@ def test_log_and_register_creates_experiment_with_artifact_folder(store):
     assert experiment.artifact_location == (store["root"] / "artifacts").resolve().as_uri()
     booster_files = list((store["root"] / "artifacts").rglob("booster.txt"))
     assert len(booster_files) == 2
+
+
+def test_log_and_register_leaves_environment_unset(trained_model, tmp_path, monkeypatch):
+    """Registering twice leaves MLFLOW_TRACKING_URI unset, so the next run reads its own params."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name in ("first", "second"):
+        log_and_register(trained_model, tracking_uri=f"sqlite:///{tmp_path / name}/mlflow.db",
+                         artifact_location=tmp_path / name / "artifacts", experiment="creditlimit-test",
+                         model_name=MODEL_NAME, default_definition=DEFINITION, params_to_log={},
+                         min_oot_auc=0.5)
+        assert "MLFLOW_TRACKING_URI" not in os.environ
+        assert "MLFLOW_REGISTRY_URI" not in os.environ
+    second = f"sqlite:///{tmp_path / 'second'}/mlflow.db"
+    client = MlflowClient(tracking_uri=second, registry_uri=second)
+    assert client.get_registered_model(MODEL_NAME).aliases == {CHAMPION_ALIAS: 1}
 
 
 def test_log_and_register_restores_tracking_uri(store):
@@ -258,3 +276,53 @@ def test_load_model_if_aliased_returns_none_when_absent(store, tmp_path):
     assert load_model_if_aliased(tracking_uri=uri, model_name="other-model", alias="champion") is None
     assert load_model_if_aliased(tracking_uri=uri, model_name=MODEL_NAME, alias="production") is None
     assert load_model_if_aliased(tracking_uri=uri, model_name=MODEL_NAME, alias="champion").version == 1
+
+
+def test_challenger_registration_sets_only_its_alias(trained_model, trained_challenger, tmp_path):
+    """The challenger gets alias challenger in its own run; champion and previous_champion stay put."""
+    from creditlimit.models.registry import CHALLENGER_ALIAS, log_and_register_challenger
+    from creditlimit.models.scorecard_pyfunc import ScorecardPDModel
+
+    tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
+    location = {"tracking_uri": tracking_uri, "artifact_location": tmp_path / "artifacts",
+                "experiment": "creditlimit-test", "model_name": MODEL_NAME,
+                "default_definition": DEFINITION}
+    first = log_and_register(trained_model, params_to_log={}, min_oot_auc=0.5, **location)
+    second = log_and_register(trained_model, params_to_log={}, min_oot_auc=0.5, **location)
+    challenger = log_and_register_challenger(
+        trained_challenger, params_to_log={"train.challenger": {"pdo": 20}},
+        extra_metrics={"segment.oot.industry.retail.auc": 0.7}, **location,
+    )
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    assert challenger.version == 3
+    assert challenger.run_id not in (first.run_id, second.run_id)
+    aliases = client.get_registered_model(MODEL_NAME).aliases
+    assert aliases == {CHAMPION_ALIAS: 2, PREVIOUS_CHAMPION_ALIAS: 1, CHALLENGER_ALIAS: 3}
+    version = client.get_model_version(MODEL_NAME, "3")
+    assert version.tags["model_kind"] == "challenger_scorecard"
+    run = client.get_run(challenger.run_id)
+    assert run.data.metrics["oot_auc"] == pytest.approx(trained_challenger.metrics["oot"]["auc"])
+    assert run.data.metrics["segment.oot.industry.retail.auc"] == 0.7
+    assert run.data.params["train.challenger.pdo"] == "20"
+    artifacts = {item.path for item in client.list_artifacts(challenger.run_id, "scorecard")}
+    assert artifacts == {"scorecard/scorecard_table.json", "scorecard/binning_table.json"}
+
+    # Any MLflow consumer scores the challenger like the in-process scorecard.
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{CHALLENGER_ALIAS}")
+    finally:
+        mlflow.set_tracking_uri(previous)
+    rows = trained_model.input_example
+    assert isinstance(loaded.unwrap_python_model(), ScorecardPDModel)
+    np.testing.assert_allclose(loaded.predict(rows)["pd_12m"], trained_challenger.predict(rows)["pd_12m"])
+
+    # A second challenger moves only the challenger alias.
+    again = log_and_register_challenger(trained_challenger, params_to_log={}, **location)
+    aliases = client.get_registered_model(MODEL_NAME).aliases
+    assert aliases == {CHAMPION_ALIAS: 2, PREVIOUS_CHAMPION_ALIAS: 1, CHALLENGER_ALIAS: again.version}
+    with pytest.raises(ModelError, match=r"is not a creditlimit PD model"):
+        load_model(tracking_uri=tracking_uri, model_name=MODEL_NAME, alias=CHALLENGER_ALIAS)

@@ -154,22 +154,43 @@ def test_trained_model_passes_categoricals_as_categorical(trained_model):
 
 def test_trained_model_honours_monotone_constraints(trained_model, training_table):
     """Sweeping each constrained feature over a grid never moves raw margin or PD against its sign."""
-    rows = training_table.sample(20, random_state=3).reset_index(drop=True)
+    moved = _assert_pd_monotone(trained_model.predict, training_table, trained_model.monotone_constraints)
+    assert moved >= 3, "the sweep should move the margin for several constrained features"
+
+
+def _assert_pd_monotone(predict, table, constraints, *, columns=("raw_margin", "pd_12m")):
+    """Sweep every constrained feature over its quantile grid for 20 customers; return how many moved."""
+    rows = table.sample(20, random_state=3).reset_index(drop=True)
     moved = 0
-    for name, sign in trained_model.monotone_constraints.items():
+    for name, sign in constraints.items():
         if sign == 0:
             continue
-        values = training_table[name].dropna()
-        grid = np.quantile(values, np.linspace(0.0, 1.0, 25))
+        grid = np.quantile(table[name].dropna(), np.linspace(0.0, 1.0, 25))
         sweep = rows.loc[rows.index.repeat(grid.size)].reset_index(drop=True)
         sweep[name] = np.tile(grid, len(rows))
-        scored = trained_model.predict(sweep)
-        for column in ("raw_margin", "pd_12m"):
+        scored = predict(sweep)
+        for column in columns:
             by_row = scored[column].to_numpy().reshape(len(rows), grid.size)
             steps = np.diff(by_row, axis=1) * sign
             assert steps.min() >= 0.0, f"{column} moves against the {sign:+d} constraint on {name}"
         moved += int(np.ptp(scored["raw_margin"].to_numpy()) > 0)
-    assert moved >= 3, "the sweep should move the margin for several constrained features"
+    return moved
+
+
+def test_isotonic_model_and_pyfunc_honour_monotone_constraints(table_factory, train_section):
+    """With isotonic calibration, the registered pyfunc's PD still moves only the allowed way."""
+    from creditlimit.models.pyfunc import CreditPDModel
+
+    section = small_section(train_section)
+    section["calibration"] = "isotonic"
+    table = table_factory(n_customers=400, n_months=20, seed=25, base_logit=-2.6)
+    trained = train_pd_model(table, params=TrainParams.from_mapping(section))
+    assert trained.calibrator.method == "isotonic"
+    model = CreditPDModel.from_trained(trained, default_definition={"horizon_months": 12})
+    constraints = dict(trained.monotone_constraints)
+    assert _assert_pd_monotone(lambda frame: model.predict(None, frame), table, constraints) >= 3
+    assert sorted(name for name, sign in constraints.items() if sign) == sorted(
+        name for name, sign in train_section["monotone_constraints"].items() if sign)
 
 
 def test_trained_model_constraints_cover_every_feature(trained_model, train_section):
@@ -239,14 +260,17 @@ def test_train_pd_model_files_byte_identical(table_factory, train_section, tmp_p
     table = table_factory(n_customers=300, n_months=20, seed=23, base_logit=-2.6)
     params = TrainParams.from_mapping(small_section(train_section))
     definition = {"horizon_months": 12, "dpd_threshold": 90, "min_amount": 100.0, "event_types": ["default"]}
-    written = []
+    written, metrics = [], []
     for run in ("first", "second"):
-        model = CreditPDModel.from_trained(train_pd_model(table, params=params), default_definition=definition)
+        trained = train_pd_model(table, params=params)
+        model = CreditPDModel.from_trained(trained, default_definition=definition)
         paths = model.write_artifacts(tmp_path / run)
         written.append({name: Path(path).read_bytes() for name, path in paths.items()})
+        metrics.append(trained.metrics)
     assert written[0].keys() == written[1].keys()
     for name in written[0]:
         assert written[0][name] == written[1][name], name
+    assert metrics[0] == metrics[1]
 
 
 def test_train_pd_model_leaves_input_unchanged(table_factory, train_section):

@@ -1,0 +1,1 @@
+"""HTML reports: model documentation, portfolio report and customer pages."""
