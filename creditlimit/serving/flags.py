@@ -16,7 +16,10 @@ from creditlimit.features.catalog import FEATURES
 from creditlimit.i18n import register, translate
 from creditlimit.serving.reasons import format_value
 
-__all__ = ["FlagParams", "raise_flags", "SEVERITIES", "FLAG_COLUMNS"]
+__all__ = [
+    "FlagParams", "raise_flags", "SEVERITIES", "SEVERITY", "FLAG_COLUMNS",
+    "flag_texts", "flag_frame", "typed_flags",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,14 @@ SEVERITY = {
     "thin_file": "info",
     "unseen_category": "low",
     "review_required": "medium",
+    # Raised after the policy, by creditlimit.serving.early_warning.
+    "pd_jump": "medium",
+    "grade_downgrade": "high",
+    "worsening_payment_trend": "medium",
+    "dispute_spike": "medium",
+    "concentration": "medium",
+    "group_over_cap": "high",
+    "quarantined_input": "low",
 }
 SCORED_COLUMNS = (
     "customer_id", "max_dpd_now", "open_exposure", "current_limit", "limit_valid_to",
@@ -148,12 +159,56 @@ class FlagParams:
     thin_file_max_invoices : int
         A customer without statements and fewer invoices than this in 12
         months is a thin file.
+    pd_jump_min_increase : float
+        PD jump: the PD rose by at least this much (absolute, in (0, 1)) since
+        the previous run ...
+    pd_jump_min_ratio : float
+        ... and is at least this multiple (> 1) of the previous PD.
+    downgrade_notches : int
+        Grade downgrade: the grade worsened by at least this many notches since
+        the previous run (D counts as the notch after the worst grade).
+    recent_months : int
+        Length of the recent window compared with the last 12 months for the
+        payment trend and the dispute spike, in months (1 to 11).
+    trend_min_increase_days : float
+        Worsening payment trend: mean days late of invoices paid in the recent
+        window exceeds the 12-month mean by at least this many days ...
+    trend_min_payments : int
+        ... over at least this many invoices paid in the recent window.
+    dispute_spike_share : float
+        Dispute spike: share of disputed invoices issued in the recent window
+        reaches this share, in (0, 1] ...
+    dispute_spike_ratio : float
+        ... and at least this multiple (>= 1) of the 12-month share ...
+    dispute_min_invoices : int
+        ... with at least this many disputed invoices in the recent window.
+    concentration_share : float
+        Concentration: a customer's open exposure reaches this share, in (0, 1],
+        of the portfolio's total open exposure.
+    concentration_min_customers : int
+        Portfolios with fewer scored customers raise no concentration flag,
+        because a share of a handful of customers does not measure a book's concentration.
+    quarantined_min_rows : int
+        Quarantined input: at least this many of the customer's input rows were
+        quarantined by validation.
     """
 
     overdue_days: tuple[int, ...]
     high_utilisation: float
     stale_statement_months: float
     thin_file_max_invoices: int
+    pd_jump_min_increase: float
+    pd_jump_min_ratio: float
+    downgrade_notches: int
+    recent_months: int
+    trend_min_increase_days: float
+    trend_min_payments: int
+    dispute_spike_share: float
+    dispute_spike_ratio: float
+    dispute_min_invoices: int
+    concentration_share: float
+    concentration_min_customers: int
+    quarantined_min_rows: int
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> FlagParams:
@@ -180,21 +235,62 @@ class FlagParams:
                 "four strictly increasing whole numbers of days, the first at least 1",
                 "四个严格递增的整数天数，第一个不小于 1",
             )
-        utilisation = _number(mapping, "high_utilisation")
-        if not 0 < utilisation <= 1:
-            raise _invalid("high_utilisation", utilisation, "in (0, 1]", "区间 (0, 1] 内的数值")
-        stale = _number(mapping, "stale_statement_months")
-        if stale <= 0:
-            raise _invalid("stale_statement_months", stale, "greater than 0", "大于 0 的数值")
-        invoices = mapping["thin_file_max_invoices"]
-        if not _is_whole(invoices) or invoices < 0:
-            raise _invalid("thin_file_max_invoices", invoices, "a whole number, at least 0", "不小于 0 的整数")
-        return cls(
-            overdue_days=tuple(int(b) for b in bands),
-            high_utilisation=utilisation,
-            stale_statement_months=stale,
-            thin_file_max_invoices=int(invoices),
-        )
+        values = {"overdue_days": tuple(int(b) for b in bands)}
+        for key, rule in _NUMBER_RULES.items():
+            values[key] = _checked_number(mapping, key, *rule)
+        for key, (minimum, maximum) in _WHOLE_RULES.items():
+            values[key] = _checked_whole(mapping, key, minimum, maximum)
+        return cls(**values)
+
+
+# Each number parameter: (lower bound, lower bound inclusive, upper bound, upper inclusive).
+_NUMBER_RULES: dict[str, tuple[float, bool, float, bool]] = {
+    "high_utilisation": (0.0, False, 1.0, True),
+    "stale_statement_months": (0.0, False, math.inf, False),
+    "pd_jump_min_increase": (0.0, False, 1.0, False),
+    "pd_jump_min_ratio": (1.0, False, math.inf, False),
+    "trend_min_increase_days": (0.0, False, math.inf, False),
+    "dispute_spike_share": (0.0, False, 1.0, True),
+    "dispute_spike_ratio": (1.0, True, math.inf, False),
+    "concentration_share": (0.0, False, 1.0, True),
+}
+# Each whole-number parameter: (minimum, maximum), both inclusive.
+_WHOLE_RULES: dict[str, tuple[int, int | None]] = {
+    "thin_file_max_invoices": (0, None),
+    "downgrade_notches": (1, None),
+    "recent_months": (1, 11),
+    "trend_min_payments": (1, None),
+    "dispute_min_invoices": (1, None),
+    "concentration_min_customers": (1, None),
+    "quarantined_min_rows": (1, None),
+}
+
+
+def _checked_number(
+    mapping: Mapping[str, object], key: str, low: float, low_closed: bool, high: float, high_closed: bool
+) -> float:
+    value = _number(mapping, key)
+    above = value >= low if low_closed else value > low
+    below = value <= high if high_closed else value < high
+    if above and below:
+        return value
+    if math.isinf(high) and low_closed:
+        raise _invalid(key, value, f"at least {low:g}", f"不小于 {low:g} 的数值")
+    if math.isinf(high):
+        raise _invalid(key, value, f"greater than {low:g}", f"大于 {low:g} 的数值")
+    interval = f"{'[' if low_closed else '('}{low:g}, {high:g}{']' if high_closed else ')'}"
+    raise _invalid(key, value, f"in {interval}", f"区间 {interval} 内的数值")
+
+
+def _checked_whole(mapping: Mapping[str, object], key: str, minimum: int, maximum: int | None) -> int:
+    value = mapping[key]
+    if not _is_whole(value) or value < minimum or (maximum is not None and value > maximum):
+        if maximum is None:
+            rule_en, rule_zh = f"a whole number, at least {minimum}", f"不小于 {minimum} 的整数"
+        else:
+            rule_en, rule_zh = f"a whole number from {minimum} to {maximum}", f"{minimum} 到 {maximum} 之间的整数"
+        raise _invalid(key, value, rule_en, rule_zh)
+    return int(value)
 
 
 def raise_flags(
@@ -251,6 +347,12 @@ def raise_flags(
     - ``thin_file`` (info): also raised when the invoice count is missing
     - ``unseen_category`` (low) and ``review_required`` (medium)
 
+    The codes that need the previous run, recent months, the whole book, the
+    group or the quarantine (``pd_jump``, ``grade_downgrade``,
+    ``worsening_payment_trend``, ``dispute_spike``, ``concentration``,
+    ``group_over_cap``, ``quarantined_input``) are raised by
+    :func:`creditlimit.serving.early_warning.raise_early_warnings`.
+
     The current limit is the one in force at ``as_of``. A missing, zero or
     expired limit counts as no limit, so any open exposure is over the limit.
     """
@@ -277,7 +379,7 @@ def raise_flags(
         "raised %d flags for %d customers as of %s: %s",
         len(flags), flags["customer_id"].nunique(), as_of, flags["code"].value_counts().to_dict(),
     )
-    return _typed(flags)
+    return typed_flags(flags)
 
 
 def _overdue_flags(ids: np.ndarray, dpd: np.ndarray, params: FlagParams) -> pd.DataFrame:
@@ -287,14 +389,14 @@ def _overdue_flags(ids: np.ndarray, dpd: np.ndarray, params: FlagParams) -> pd.D
     band = np.searchsorted(bands, dpd[raised], side="right") - 1
     rows = []
     for i, b in zip(raised, band):
-        texts = _texts(
+        texts = flag_texts(
             "flags.overdue",
             value=lambda loc, v=dpd[i]: format_value(v, "days", locale=loc),
             threshold=lambda loc, t=bands[b]: format_value(t, "days", locale=loc),
         )
         code = f"overdue_{params.overdue_days[b]}"
         rows.append((ids[i], code, OVERDUE_SEVERITIES[b], "max_dpd_now", dpd[i], bands[b], *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 def _utilisation_flags(
@@ -305,14 +407,14 @@ def _utilisation_flags(
     threshold = params.high_utilisation
     rows = []
     for i in np.flatnonzero(utilisation >= threshold):
-        texts = _texts(
+        texts = flag_texts(
             "flags.high_utilisation",
             value=lambda loc, v=utilisation[i]: format_value(v, "percent", locale=loc),
             threshold=lambda loc: format_value(threshold, "percent", locale=loc),
         )
         rows.append((ids[i], "high_utilisation", SEVERITY["high_utilisation"], "utilisation",
                      utilisation[i], threshold, *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 def _over_limit_flags(
@@ -321,7 +423,7 @@ def _over_limit_flags(
     rows = []
     for i in np.flatnonzero(exposure > limit_in_force):
         key = "flags.over_limit" if limit_in_force[i] > 0 else "flags.over_limit_no_limit"
-        texts = _texts(
+        texts = flag_texts(
             key,
             value=lambda loc, v=exposure[i]: format_value(v, "amount", locale=loc, base_currency=base_currency),
             threshold=lambda loc, t=limit_in_force[i]: format_value(
@@ -330,7 +432,7 @@ def _over_limit_flags(
         )
         rows.append((ids[i], "over_limit", SEVERITY["over_limit"], "open_exposure",
                      exposure[i], limit_in_force[i], *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 def _statement_flags(
@@ -342,7 +444,7 @@ def _statement_flags(
     rows = []
     stale_limit = params.stale_statement_months
     for i in np.flatnonzero(age > stale_limit):
-        texts = _texts(
+        texts = flag_texts(
             "flags.stale_statements",
             value=lambda loc, v=age[i]: format_value(v, "months", locale=loc),
             threshold=lambda loc: format_value(stale_limit, "months", locale=loc),
@@ -353,7 +455,7 @@ def _statement_flags(
     # The features leave the age missing when the latest statement is older than
     # their window: such a customer is the stalest of all, not an unflagged one.
     for i in np.flatnonzero(has_statements & np.isnan(age)):
-        texts = _texts(
+        texts = flag_texts(
             "flags.stale_statements_unused",
             threshold=lambda loc: format_value(stale_limit, "months", locale=loc),
         )
@@ -361,7 +463,7 @@ def _statement_flags(
                      np.nan, stale_limit, *texts))
 
     for i in np.flatnonzero(~has_statements):
-        texts = _texts("flags.missing_statements", as_of=lambda loc: as_of.isoformat())
+        texts = flag_texts("flags.missing_statements", as_of=lambda loc: as_of.isoformat())
         rows.append((ids[i], "missing_statements", SEVERITY["missing_statements"], "has_statements",
                      np.nan, np.nan, *texts))
 
@@ -369,31 +471,31 @@ def _statement_flags(
     limit = params.thin_file_max_invoices
     thin = ~has_statements & ((invoices < limit) | np.isnan(invoices))
     for i in np.flatnonzero(thin):
-        texts = _texts(
+        texts = flag_texts(
             "flags.thin_file",
             value=lambda loc, v=invoices[i]: format_value(v, "count", locale=loc),
             threshold=lambda loc: format_value(limit, "count", locale=loc),
         )
         rows.append((ids[i], "thin_file", SEVERITY["thin_file"], "invoice_count_12m",
                      invoices[i], float(limit), *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 def _unseen_flags(unseen: pd.DataFrame | None) -> pd.DataFrame:
     if unseen is None:
-        return _frame([])
+        return flag_frame([])
     rows = []
     for customer_id, column, value in unseen[list(UNSEEN_COLUMNS)].itertuples(index=False):
         label_en, label_zh = _LABELS.get(column, (column, column))
         labels = {"en": label_en, "zh_CN": label_zh}
-        texts = _texts(
+        texts = flag_texts(
             "flags.unseen_category",
             feature=lambda loc: labels[loc],
             category=lambda loc, v=value: format_value(v, "category", locale=loc),
         )
         rows.append((customer_id, "unseen_category", SEVERITY["unseen_category"], column,
                      np.nan, np.nan, *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 def _review_flags(limits: pd.DataFrame, base_currency: str | None) -> pd.DataFrame:
@@ -408,7 +510,7 @@ def _review_flags(limits: pd.DataFrame, base_currency: str | None) -> pd.DataFra
         reason_key = f"flags.review.{reason}"
         if pd.isna(reason) or reason_key not in _REVIEW_KEYS:
             reason_key = "flags.review.other"
-        texts = _texts(
+        texts = flag_texts(
             "flags.review_required",
             reason=lambda loc, k=reason_key: translate(k, loc),
             current=lambda loc, v=current[i]: format_value(v, "amount", locale=loc, base_currency=base_currency),
@@ -416,7 +518,7 @@ def _review_flags(limits: pd.DataFrame, base_currency: str | None) -> pd.DataFra
         )
         rows.append((ids[i], "review_required", SEVERITY["review_required"], "proposed_limit",
                      proposed[i], np.nan, *texts))
-    return _frame(rows)
+    return flag_frame(rows)
 
 
 _REVIEW_KEYS = {
@@ -428,11 +530,11 @@ _REVIEW_KEYS = {
 }
 
 
-def _texts(key: str, **parts: object) -> tuple[str, str]:
-    """Render ``key`` in zh_CN and en. Each part is a function of the locale."""
+def flag_texts(key: str, **parts: object) -> tuple[str, str]:
+    """Render ``key`` in zh_CN and en. A part is a value or a function of the locale."""
     rendered = []
     for locale in ("zh_CN", "en"):
-        values = {name: part(locale) for name, part in parts.items()}  # type: ignore[operator]
+        values = {name: part(locale) if callable(part) else part for name, part in parts.items()}
         rendered.append(translate(key, locale, **values))
     return rendered[0], rendered[1]
 
@@ -450,7 +552,7 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
         raise InputDataError("flags.missing_columns", frame=name, columns=missing)
 
 
-def _frame(rows: list[tuple]) -> pd.DataFrame:
+def flag_frame(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS)) if rows else _empty()
 
 
@@ -459,7 +561,7 @@ def _empty() -> pd.DataFrame:
                          for column in FLAG_COLUMNS})
 
 
-def _typed(flags: pd.DataFrame) -> pd.DataFrame:
+def typed_flags(flags: pd.DataFrame) -> pd.DataFrame:
     typed = {}
     for column in FLAG_COLUMNS:
         dtype = "float64" if column in ("value", "threshold") else "str"

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import fields
 from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from creditlimit.errors import InputDataError
 from creditlimit.i18n import register, translate_all
+from creditlimit.serving.calculation_log import calculation_logs
+from creditlimit.serving.groups import allocate_group_caps, group_caps, group_totals
 from creditlimit.serving.policy_params import PolicyParams
 from creditlimit.serving.reasons import format_value
+from creditlimit.serving.review import next_reviews
 
 __all__ = ["PolicyParams", "propose_limits", "ACTIONS", "BINDING_RULES", "SCORED_COLUMNS"]
 
@@ -25,6 +25,7 @@ BINDING_RULES = (
     "need", "capacity", "el_cap", "min_limit", "max_limit", "thin_file_cap",
     "cutoff_grade", "grade_factor", "industry_factor", "defaulted", "missing_inputs",
     "locked", "step_up_cap", "step_down_cap", "stale_statements", "overdue",
+    "new_customer", "group_cap",
 )
 # Columns of the scored frame that the policy reads.
 SCORED_COLUMNS = (
@@ -33,7 +34,13 @@ SCORED_COLUMNS = (
     "statement_age_months", "current_limit", "limit_locked", "limit_valid_to",
     "is_defaulted", "open_exposure",
 )
+# Read when present: without max_dpd_now no increase is blocked for delinquency,
+# without group_id no group is capped, and without tenure_months or invoiced_6m
+# no customer counts as new.
+OPTIONAL_COLUMNS = ("max_dpd_now", "group_id", "tenure_months", "invoiced_6m")
 DAYS_PER_MONTH = 30.0
+# Months of volume that avg_monthly_invoiced_6m averages over.
+NEED_WINDOW_MONTHS = 6.0
 
 register({
     "policy.missing_columns": {
@@ -99,7 +106,8 @@ def propose_limits(
     scored : pandas.DataFrame
         One row per customer: the feature frame with its context columns plus
         ``pd_12m`` (PD in [0, 1]) and ``grade`` ('1'..'n' or 'D'). The columns in
-        ``SCORED_COLUMNS`` are read, with amounts in base currency.
+        ``SCORED_COLUMNS`` are read, with amounts in base currency, and those in
+        ``OPTIONAL_COLUMNS`` when present.
     policy : PolicyParams
         Validated policy parameters.
     as_of : datetime.date
@@ -112,8 +120,8 @@ def propose_limits(
     pandas.DataFrame
         One row per customer, in input order, with these columns:
 
-        - ``customer_id``, ``current_limit`` (as given), ``current_limit_expired``,
-          ``limit_locked``
+        - ``customer_id``, ``current_limit`` (as given), ``limit_valid_to``,
+          ``current_limit_expired``, ``limit_locked``
         - ``capacity_limit``, ``need_limit``, ``grade_factor``,
           ``industry_factor``, ``el_cap`` (inf when PD is 0), ``model_limit``,
           ``proposed_limit``
@@ -125,7 +133,11 @@ def propose_limits(
           suspension
         - ``exposure`` (open exposure), ``utilisation`` (exposure / new limit,
           NaN when the new limit is 0), ``available_credit`` (may be negative)
-        - ``policy_version``, ``calculation_log`` (JSON text)
+        - ``group_id``, ``group_cap`` (NaN outside a capped group),
+          ``group_exposure`` and ``group_limit_total`` (sums over the group's
+          rows in this frame, NaN outside a group)
+        - ``review_frequency_months`` (int), ``next_review_on`` (datetime64)
+        - ``policy_version``, ``scale_version``, ``calculation_log`` (JSON text)
 
     Raises
     ------
@@ -138,10 +150,14 @@ def propose_limits(
     The model limit is min(capacity, need) × grade factor × industry factor,
     capped by the expected-loss cap, clipped to [min_limit, max_limit] and rounded
     down to ``rounding_unit``. Without a usable statement (capacity missing) the
-    need alone is used and ``thin_file_max_limit`` caps the result. Defaulted
+    need alone is used and ``thin_file_max_limit`` caps the result. A new
+    customer (tenure below ``new_customer_months``) has its need measured on the
+    average monthly volume over its months of tenure, and one not invoiced yet
+    starts from ``new_customer_limit`` in place of the need. Defaulted
     customers, grades above the cut-off, a zero grade or industry factor and a
     non-positive equity or revenue (zero capacity) get 0.
-    ``proposed_limit`` equals ``model_limit`` in policy v1.
+    ``proposed_limit`` equals ``model_limit``: the standalone proposal before the
+    adjustment rules and the group cap.
 
     The adjustment rules apply in this order:
 
@@ -162,15 +178,28 @@ def propose_limits(
        ``max_dpd_for_increase`` or more days past due. Otherwise the limit holds
        and needs review. An increase is capped at current × (1 + max_step_up),
        rounded down.
-    7. A decrease stops at current × (1 - max_step_down), rounded up. A decrease
-       by more than ``notice_threshold`` of the current limit is pending until
-       ``as_of + notice_days`` and comes with a customer notice.
+    7. A decrease stops at current × (1 - max_step_down), rounded up.
+    8. Group cap: when the limits of a ``group_id`` add up to more than its cap,
+       the unlocked members' limits are scaled down proportionally and rounded
+       down (see :mod:`creditlimit.serving.groups`), even past the step-down cap.
+    9. A decrease or risk suspension by more than ``notice_threshold`` of the
+       limit in force is pending until ``as_of + notice_days`` and comes with a
+       customer notice.
+
+    The next review is ``as_of`` plus the grade's ``review_months_by_grade``
+    (``review_months_watch`` for grade D and suspended customers), or the expiry
+    of a temporary limit in force when that comes first.
+
+    Every step is row-wise except the group cap, which needs every member of a
+    group in the same frame.
     """
     as_of = pd.Timestamp(as_of).date()
     inputs = _read_inputs(scored, policy=policy, as_of=as_of)
     steps = _model_limits(inputs, policy)
-    steps.update(_adjust_limits(inputs, steps, policy, as_of))
     steps["proposed_limit"] = steps["model_limit"]
+    steps.update(_adjust_limits(inputs, steps, policy))
+    steps.update(_apply_group_caps(inputs, steps, policy))
+    steps.update(_schedule(inputs, steps, policy, as_of))
 
     frame = _assemble(inputs, steps, policy, as_of, base_currency)
     logger.info(
@@ -221,9 +250,11 @@ def _read_inputs(scored: pd.DataFrame, *, policy: PolicyParams, as_of: date) -> 
         # A 'D' grade is a default as well as the is_defaulted flag.
         "is_defaulted": _booleans(scored["is_defaulted"]) | grade_is_default,
         "open_exposure": _floats(scored["open_exposure"]),
-        # Optional: without it no delinquency is known, so no increase is blocked.
-        "max_dpd_now": (_floats(scored["max_dpd_now"]) if "max_dpd_now" in scored.columns
-                        else np.full(len(scored), np.nan)),
+        "max_dpd_now": _optional_floats(scored, "max_dpd_now"),
+        "tenure_months": _optional_floats(scored, "tenure_months"),
+        "invoiced_6m": _optional_floats(scored, "invoiced_6m"),
+        "group_id": (scored["group_id"].astype(object).where(scored["group_id"].notna(), None).to_numpy(dtype=object)
+                     if "group_id" in scored.columns else np.full(len(scored), None, dtype=object)),
     }
 
 
@@ -262,13 +293,17 @@ def _model_limits(inputs: dict[str, np.ndarray], policy: PolicyParams) -> dict[s
         capacity = np.where(has_statements, capacity, np.nan)
 
         # Need: recent monthly volume over the payment terms plus the buffer.
+        monthly_volume, is_new, not_invoiced = _monthly_volume(inputs, policy)
         days = inputs["payment_terms_days"] + policy.need_buffer_days
-        need = np.maximum(inputs["avg_monthly_invoiced_6m"] * days / DAYS_PER_MONTH, 0.0)
+        need = np.maximum(monthly_volume * days / DAYS_PER_MONTH, 0.0)
+        # A new customer not invoiced yet has no need to measure, so it starts from new_customer_limit.
+        need_base = np.where(not_invoiced, policy.new_customer_limit, need)
 
         # A thin file has no usable capacity, so the need alone sets the base.
         thin_file = np.isnan(capacity)
-        base = np.where(thin_file, need, np.minimum(capacity, need))
-        rule = np.where(~thin_file & (capacity < need), "capacity", "need").astype(object)
+        base = np.where(thin_file, need_base, np.minimum(capacity, need_base))
+        rule = np.where(not_invoiced, "new_customer", "need").astype(object)
+        rule = np.where(~thin_file & (capacity < need_base), "capacity", rule)
 
         grade_factor = _grade_factors(inputs, policy)
         industry_factor = _industry_factors(inputs["industry"], policy)
@@ -305,6 +340,8 @@ def _model_limits(inputs: dict[str, np.ndarray], policy: PolicyParams) -> dict[s
         "capacity_from_equity": from_equity,
         "capacity_from_revenue": from_revenue,
         "capacity_limit": capacity,
+        "monthly_volume": monthly_volume,
+        "new_customer": is_new,
         "need_limit": need,
         "thin_file": thin_file,
         "base_limit": base,
@@ -316,6 +353,26 @@ def _model_limits(inputs: dict[str, np.ndarray], policy: PolicyParams) -> dict[s
         "model_limit": np.where(zero_decision, 0.0, model_limit),
         "proposal_rule": np.where(zero_decision, zero_rule, rule),
     }
+
+
+def _monthly_volume(
+    inputs: dict[str, np.ndarray], policy: PolicyParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the monthly volume the need is built on, the new-customer mask and the not-invoiced mask.
+
+    ``avg_monthly_invoiced_6m`` divides six months of invoices by 6, which
+    understates a customer trading for fewer months. A new customer's volume is
+    averaged over its months of tenure instead (at least 1, at most 6).
+    """
+    tenure = inputs["tenure_months"]
+    average = inputs["avg_monthly_invoiced_6m"]
+    with np.errstate(invalid="ignore"):
+        is_new = tenure < policy.new_customer_months
+        invoiced_6m = np.where(np.isnan(inputs["invoiced_6m"]), average * NEED_WINDOW_MONTHS, inputs["invoiced_6m"])
+        months = np.clip(np.nan_to_num(tenure, nan=NEED_WINDOW_MONTHS), 1.0, NEED_WINDOW_MONTHS)
+        volume = np.where(is_new, invoiced_6m / months, average)
+        not_invoiced = is_new & (invoiced_6m == 0)
+    return volume, is_new, not_invoiced
 
 
 def _grade_factors(inputs: dict[str, np.ndarray], policy: PolicyParams) -> np.ndarray:
@@ -338,9 +395,9 @@ def _industry_factors(industry: np.ndarray, policy: PolicyParams) -> np.ndarray:
 
 
 def _adjust_limits(
-    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams, as_of: date
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams
 ) -> dict[str, np.ndarray]:
-    """Apply the adjustment rules to the model limit against the limit in force."""
+    """Apply the adjustment rules to the proposal against the limit in force."""
     current = inputs["current_limit"]
     has_current = current > 0
     in_force = np.where(has_current & ~inputs["current_limit_expired"], current, 0.0)
@@ -393,16 +450,6 @@ def _adjust_limits(
     action = np.select(masks, [c[1] for c in choices.values()], default="hold").astype(object)
     binding_rule = np.select(masks, [c[2] for c in choices.values()], default=rule).astype(object)
     case = np.select(masks, list(conditions), default="unchanged").astype(object)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative_cut = (in_force - new_limit) / in_force
-    # A cut for risk, including a suspension for a cut-off grade, is announced
-    # notice_days ahead; only a defaulted customer is suspended at once.
-    risk_cut = (action == "decrease") | ((action == "suspend") & ~inputs["is_defaulted"])
-    is_pending = risk_cut & (relative_cut > policy.notice_threshold)
-    start = np.datetime64(as_of, "D")
-    effective_on = np.where(is_pending, start + np.timedelta64(policy.notice_days, "D"), start)
-    review_reason = _review_reasons(inputs, steps, case, has_current)
     return {
         "limit_in_force": in_force,
         "statements_fresh": fresh,
@@ -411,10 +458,67 @@ def _adjust_limits(
         "new_limit": new_limit,
         "action": action,
         "binding_rule": binding_rule,
+        "adjustment_case": case,
+    }
+
+
+def _apply_group_caps(
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams
+) -> dict[str, np.ndarray]:
+    """Cut the limits of groups over their cap and restate the action of every cut member.
+
+    The allocation rule is in :mod:`creditlimit.serving.groups`. A cut member's
+    action follows from its new limit against the limit in force: ``decrease``,
+    ``suspend`` (cut to 0), ``hold``, or a smaller ``increase`` or ``new`` limit.
+    """
+    group_ids = inputs["group_id"]
+    combined_capacity, cap = group_caps(group_ids, steps["capacity_limit"], steps["thin_file"], policy)
+    locked = steps["adjustment_case"] == "locked"
+    new_limit, cut = allocate_group_caps(group_ids, steps["new_limit"], locked, cap, policy)
+
+    in_force = steps["limit_in_force"]
+    restated = np.select(
+        [new_limit > in_force, (new_limit < in_force) & (new_limit == 0), new_limit < in_force],
+        ["increase", "suspend", "decrease"], default="hold",
+    )
+    restated = np.where((in_force == 0) & (new_limit > 0), "new", restated).astype(object)
+    return {
+        "group_combined_capacity": combined_capacity,
+        "group_cap": cap,
+        "limit_before_group_cap": steps["new_limit"],
+        "new_limit": new_limit,
+        "action": np.where(cut, restated, steps["action"]),
+        "binding_rule": np.where(cut, "group_cap", steps["binding_rule"]),
+        "group_exposure": group_totals(group_ids, inputs["open_exposure"]),
+        "group_limit_total": group_totals(group_ids, new_limit),
+    }
+
+
+def _schedule(
+    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams, as_of: date
+) -> dict[str, np.ndarray]:
+    """Date each change, decide which cuts wait for notice, and schedule the next review."""
+    in_force, new_limit, action = steps["limit_in_force"], steps["new_limit"], steps["action"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_cut = (in_force - new_limit) / in_force
+    # A cut for risk, including a suspension for a cut-off grade or a group cap,
+    # is announced notice_days ahead. Only a defaulted customer is suspended at once.
+    risk_cut = (action == "decrease") | ((action == "suspend") & ~inputs["is_defaulted"])
+    is_pending = risk_cut & (relative_cut > policy.notice_threshold)
+    start = np.datetime64(as_of, "D")
+    effective_on = np.where(is_pending, start + np.timedelta64(policy.notice_days, "D"), start)
+    review_reason = _review_reasons(inputs, steps, steps["adjustment_case"], inputs["current_limit"] > 0)
+    frequency, next_review_on = next_reviews(
+        grade_number=inputs["grade_number"], watch=inputs["is_defaulted"] | (action == "suspend"),
+        limit_valid_to=inputs["limit_valid_to"], as_of=as_of, policy=policy,
+    )
+    return {
         "is_pending": is_pending,
         "effective_on": effective_on.astype("datetime64[ms]"),
         "needs_review": review_reason != "",
         "review_reason": np.where(review_reason == "", None, review_reason),
+        "review_frequency_months": frequency,
+        "next_review_on": next_review_on,
     }
 
 
@@ -472,6 +576,7 @@ def _assemble(
     frame = pd.DataFrame({
         "customer_id": pd.Series(inputs["customer_id"]),
         "current_limit": inputs["current_limit"],
+        "limit_valid_to": inputs["limit_valid_to"],
         "current_limit_expired": inputs["current_limit_expired"],
         "limit_locked": inputs["limit_locked"],
         "capacity_limit": steps["capacity_limit"],
@@ -493,9 +598,16 @@ def _assemble(
         "exposure": exposure,
         "utilisation": utilisation,
         "available_credit": new_limit - exposure,
+        "group_id": pd.Series(inputs["group_id"], dtype="str"),
+        "group_cap": steps["group_cap"],
+        "group_exposure": steps["group_exposure"],
+        "group_limit_total": steps["group_limit_total"],
+        "review_frequency_months": steps["review_frequency_months"],
+        "next_review_on": steps["next_review_on"],
         "policy_version": policy.version,
+        "scale_version": policy.scale_version,
     })
-    frame["calculation_log"] = _calculation_logs(inputs, steps, policy, as_of)
+    frame["calculation_log"] = calculation_logs(inputs, steps, policy, as_of)
     return frame
 
 
@@ -518,50 +630,12 @@ def _notices(
     return notice_zh, notice_en
 
 
-def _calculation_logs(
-    inputs: dict[str, np.ndarray], steps: dict[str, np.ndarray], policy: PolicyParams, as_of: date
-) -> list[str]:
-    """Write one JSON document per customer: inputs, policy parameters, steps and binding rule."""
-    input_rows = _json_records({k: v for k, v in inputs.items() if k != "grade_number"})
-    step_rows = _json_records({k: v for k, v in steps.items() if k != "zero_decision"})
-    params = {field.name: getattr(policy, field.name) for field in fields(policy)}
-    params["industry_factors"] = dict(policy.industry_factors)
-
-    # The parameters are the same on every row, so they are encoded once. The
-    # document is joined in sorted key order, so the text equals
-    # json.dumps(document, sort_keys=True).
-    def encode(value: object) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
-
-    head = f'{{"as_of": {encode(as_of.isoformat())}, "binding_rule": '
-    middle = f', "params": {encode(params)}, "policy_version": {encode(policy.version)}, "steps": '
-    return [
-        f"{head}{encode(step_row['binding_rule'])}, \"inputs\": {encode(input_row)}{middle}{encode(step_row)}}}"
-        for input_row, step_row in zip(input_rows, step_rows)
-    ]
-
-
-def _json_records(columns: dict[str, np.ndarray]) -> list[dict[str, object]]:
-    """Turn arrays into JSON-ready rows: NaN and ±inf become null, dates ISO text."""
-    arrays = {}
-    for name, values in columns.items():
-        values = np.asarray(values)
-        if values.dtype.kind == "M":
-            text = np.datetime_as_string(values, unit="D").astype(object)
-            text[np.isnat(values)] = None
-            arrays[name] = pa.array(text, type=pa.string())
-        elif values.dtype.kind == "f":
-            # JSON has no infinity, so an unbounded expected-loss cap (PD 0) is written as null.
-            arrays[name] = pa.array(values, mask=~np.isfinite(values))
-        else:
-            # from_pandas=True reads NaN and None in object arrays as null.
-            arrays[name] = pa.array(values, from_pandas=True)
-    # pyarrow hands back plain Python values (float, bool, str, None).
-    return pa.table(arrays).to_pylist()
-
-
 def _floats(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _optional_floats(scored: pd.DataFrame, column: str) -> np.ndarray:
+    return _floats(scored[column]) if column in scored.columns else np.full(len(scored), np.nan)
 
 
 def _booleans(column: pd.Series) -> np.ndarray:

@@ -45,9 +45,18 @@ class PolicyParams:
     ----------
     version : str
         Policy version recorded with every decision.
+    scale_version : str
+        Version of the master scale (the PD bands), recorded on every row so a
+        grade migration across a scale change can be told apart.
     pd_upper_bounds : tuple of float
         Master scale: grade g (1 best) covers PDs up to ``pd_upper_bounds[g-1]``.
         Strictly increasing, ending at 1.0.
+    review_months_by_grade : tuple of int
+        Months until the next review per grade, one whole number of at least 1
+        per grade, never longer for a worse grade.
+    review_months_watch : int
+        Months until the next review of a defaulted (grade D), suspended or
+        ungraded customer.
     cutoff_grade : int
         Grades above this get a zero limit (cash in advance).
     grade_factors : tuple of float
@@ -71,6 +80,18 @@ class PolicyParams:
         Limits are rounded down to a multiple of this.
     thin_file_max_limit : float
         Ceiling for customers without a usable statement.
+    new_customer_months : float
+        A customer with a tenure below this many months is new: its need uses
+        the average monthly volume over its months of tenure. 0 turns the rule off.
+    new_customer_limit : float
+        Starting base (before the grade and industry factors) of a new customer
+        that has not been invoiced yet, base currency, at most ``max_limit``.
+    group_capacity_multiple : float or None
+        Group cap as a multiple of the members' combined capacity; None for no
+        capacity-based group cap.
+    group_max_limit : float or None
+        Absolute group cap in base currency; None for none. With both set, the
+        lower cap applies; with neither, groups are not capped.
     max_statement_age_months : float
         An increase needs a statement at most this old.
     max_dpd_for_increase : float
@@ -88,7 +109,10 @@ class PolicyParams:
     """
 
     version: str
+    scale_version: str
     pd_upper_bounds: tuple[float, ...]
+    review_months_by_grade: tuple[int, ...]
+    review_months_watch: int
     cutoff_grade: int
     grade_factors: tuple[float, ...]
     industry_factors: Mapping[str, float]
@@ -102,6 +126,10 @@ class PolicyParams:
     max_limit: float
     rounding_unit: float
     thin_file_max_limit: float
+    new_customer_months: float
+    new_customer_limit: float
+    group_capacity_multiple: float | None
+    group_max_limit: float | None
     max_statement_age_months: float
     max_dpd_for_increase: float
     max_step_up: float
@@ -136,7 +164,14 @@ class PolicyParams:
         values.update(_check_factors(mapping, n_grades=len(values["pd_upper_bounds"])))
         values.update(_check_amounts(mapping))
         values.update(_check_adjustment(mapping))
+        values.update(_check_review(mapping, n_grades=len(values["pd_upper_bounds"])))
+        values.update(_check_new_customers_and_groups(mapping, values))
         return cls(**values)
+
+    @property
+    def groups_capped(self) -> bool:
+        """True when at least one group cap is configured."""
+        return self.group_capacity_multiple is not None or self.group_max_limit is not None
 
 
 # ---------------------------------------------------------------- parameter checks
@@ -190,9 +225,11 @@ def _number_list(mapping: Mapping[str, object], key: str) -> tuple[float, ...]:
 
 
 def _check_scale(mapping: Mapping[str, object]) -> dict[str, object]:
-    version = mapping["version"]
-    if not isinstance(version, str) or not version.strip():
-        raise _invalid("version", version, 'a quoted text such as "2026.1"', '带引号的文本，例如 "2026.1"')
+    versions = {}
+    for key in ("version", "scale_version"):
+        versions[key] = mapping[key]
+        if not isinstance(versions[key], str) or not versions[key].strip():
+            raise _invalid(key, versions[key], 'a quoted text such as "2026.1"', '带引号的文本，例如 "2026.1"')
 
     bounds = _number_list(mapping, "pd_upper_bounds")
     increasing = all(b > a for a, b in zip(bounds, bounds[1:]))
@@ -209,7 +246,7 @@ def _check_scale(mapping: Mapping[str, object]) -> dict[str, object]:
             "cutoff_grade", cutoff,
             f"a whole grade from 1 to {len(bounds)}", f"1 至 {len(bounds)} 之间的整数等级",
         )
-    return {"version": version, "pd_upper_bounds": bounds, "cutoff_grade": cutoff}
+    return {**versions, "pd_upper_bounds": bounds, "cutoff_grade": cutoff}
 
 
 def _check_factors(mapping: Mapping[str, object], *, n_grades: int) -> dict[str, object]:
@@ -295,4 +332,57 @@ def _check_adjustment(mapping: Mapping[str, object]) -> dict[str, object]:
         "max_step_down": _in_range(mapping, "max_step_down", 0.0, 1.0),
         "notice_threshold": _in_range(mapping, "notice_threshold", 0.0, 1.0),
         "notice_days": notice_days,
+    }
+
+
+def _whole(key: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise _invalid(key, value, f"a whole number of at least {low}", f"不小于 {low} 的整数")
+    return value
+
+
+def _check_review(mapping: Mapping[str, object], *, n_grades: int) -> dict[str, object]:
+    months = mapping["review_months_by_grade"]
+    rule_en = (f"{n_grades} whole numbers of months (one per grade), at least 1, "
+               f"that never increase from grade 1 to {n_grades}")
+    rule_zh = f"{n_grades} 个整数月数（每级一个），不小于 1，且从 1 级到 {n_grades} 级不递增"
+    if not isinstance(months, (list, tuple)) or len(months) != n_grades:
+        raise _invalid("review_months_by_grade", months, rule_en, rule_zh)
+    whole = all(not isinstance(m, bool) and isinstance(m, int) and m >= 1 for m in months)
+    if not whole or any(b > a for a, b in zip(months, months[1:])):
+        raise _invalid("review_months_by_grade", list(months), rule_en, rule_zh)
+    return {
+        "review_months_by_grade": tuple(months),
+        "review_months_watch": _whole("review_months_watch", mapping["review_months_watch"], 1),
+    }
+
+
+def _optional_positive(mapping: Mapping[str, object], key: str) -> float | None:
+    if mapping[key] is None:
+        return None
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise _invalid(key, value, "a number greater than 0, or null for none", "大于 0 的数值，或 null 表示不设")
+    return float(value)
+
+
+def _check_new_customers_and_groups(mapping: Mapping[str, object], values: Mapping[str, object]) -> dict[str, object]:
+    max_limit = values["max_limit"]
+    new_limit = _non_negative(mapping, "new_customer_limit")
+    if new_limit > max_limit:
+        raise _invalid("new_customer_limit", new_limit, f"at most max_limit ({max_limit:g})",
+                       f"不大于 max_limit（{max_limit:g}）")
+    group_max = _optional_positive(mapping, "group_max_limit")
+    unit = values["rounding_unit"]
+    if group_max is not None and abs(group_max / unit - round(group_max / unit)) > 1e-9 * max(1.0, group_max / unit):
+        raise _invalid(
+            "group_max_limit", group_max,
+            f"a multiple of rounding_unit ({unit:g}) so rounded limits can fill it",
+            f"rounding_unit（{unit:g}）的整数倍，以便取整后的额度可以用足",
+        )
+    return {
+        "new_customer_months": _non_negative(mapping, "new_customer_months"),
+        "new_customer_limit": new_limit,
+        "group_capacity_multiple": _optional_positive(mapping, "group_capacity_multiple"),
+        "group_max_limit": group_max,
     }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 __all__ = ["PreviousRun", "find_previous_run", "published_as_of_dates"]
 
@@ -68,4 +69,7 @@ def find_previous_run(scores_root: Path, as_of: dt.date) -> PreviousRun | None:
 
 def _read_optional(path: Path) -> pd.DataFrame:
     # Runs written by older versions may lack a file; an empty frame keeps callers simple.
-    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    if not path.is_file():
+        return pd.DataFrame()
+    # pandas.read_parquet turns Arrow date32 columns into objects in pandas 3, so read through pyarrow.
+    return pq.read_table(path).to_pandas(date_as_object=False)

@@ -200,8 +200,10 @@ def reason_codes(
 
     Notes
     -----
-    Rank 1 is the largest contribution over all features, ties broken by the
-    order of ``feature_names`` (a NaN contribution ranks last). Only positive
+    Rank 1 is the largest contribution over all features. Ties are broken by the
+    order of the feature catalog (:data:`creditlimit.features.catalog.FEATURES`),
+    and features outside it follow in ``feature_names`` order; a NaN
+    contribution ranks last. Only positive
     contributions are reasons, so a customer may have fewer than ``top_k``. A row
     whose contributions do not add up to its raw margin within ``tolerance`` keeps
     its reasons with ``additivity_ok`` False, and the batch carries on.
@@ -213,8 +215,9 @@ def reason_codes(
     names = list(feature_names)
     n_rows, n_features = contributions.shape
 
-    # Rank by contribution, largest first. The stable sort keeps feature order on ties.
-    order = np.argsort(-contributions, axis=1, kind="stable")
+    # Rank by contribution, largest first. Ties follow the feature catalog, then feature_names.
+    tie_rank = np.broadcast_to(_catalog_ranks(names), contributions.shape)
+    order = np.lexsort((tie_rank, -contributions), axis=1)
     ranked = np.take_along_axis(contributions, order, axis=1)
     additivity_ok = _additivity(contributions, bias, raw_margin, tolerance, customer_ids)
 
@@ -384,6 +387,12 @@ def _top_frame(
         top[f"reason_{position}_en"] = texts_en
     top["additivity_ok"] = additivity_ok
     return pd.DataFrame(top)
+
+
+def _catalog_ranks(names: list[str]) -> np.ndarray:
+    """Position of each feature in the catalog; features outside it come after, in their own order."""
+    catalog = {name: i for i, name in enumerate(_SPECS)}
+    return np.asarray([catalog.get(name, len(catalog) + j) for j, name in enumerate(names)], dtype=np.int64)
 
 
 def _unit_of(name: str, column: pd.Series) -> str:

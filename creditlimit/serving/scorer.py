@@ -3,9 +3,10 @@
 The scorer is pure. It takes the feature frame of one ``as_of`` and a loaded model
 and returns frames, and the stage writes and publishes them. Rows are scored
 in batches of ``batch_size`` so model and explanation memory follows the batch size.
-A customer scores exactly the same alone as inside a batch, because every step is
-row-wise (LightGBM prediction, TreeSHAP, the policy and the flag rules) except the
-policy's group caps, which are not part of this version.
+A customer outside any group scores exactly the same alone as inside a batch,
+because every step is row-wise (LightGBM prediction, TreeSHAP, the policy and the
+flag rules) except the policy's group cap, which needs every member of a group in
+the same batch: score whole groups together.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ import pandas as pd
 
 from creditlimit.features.catalog import CATEGORICAL_FEATURES
 from creditlimit.models.master_scale import MasterScale
+from creditlimit.serving.explain_params import ExplainParams
+from creditlimit.serving.explain_run import explain_run
+from creditlimit.serving.flag_codes import joined_flag_codes
 from creditlimit.serving.flags import FlagParams, raise_flags
+from creditlimit.serving.migration import grade_migration, previous_columns
 from creditlimit.serving.policy import PolicyParams, propose_limits
 from creditlimit.serving.previous_run import PreviousRun
 from creditlimit.serving.reasons import reason_codes
@@ -30,10 +35,15 @@ __all__ = ["ScoreResult", "score_portfolio", "LIMIT_COLUMNS"]
 log = logging.getLogger(__name__)
 
 LIMIT_COLUMNS = (
-    "customer_id", "as_of", "run_id", "model_version", "pd_12m", "raw_margin", "grade",
-    "current_limit", "proposed_limit", "new_limit", "action", "effective_on", "needs_review",
+    "customer_id", "as_of", "run_id", "model_version", "scale_version", "pd_12m", "raw_margin", "grade",
+    "previous_grade", "grade_change", "current_limit", "previous_limit", "proposed_limit", "new_limit",
+    "action", "effective_on", "needs_review", "next_review_on", "review_frequency_months",
     "exposure", "utilisation", "available_credit", "risk_flags", "binding_rule",
+    "group_id", "group_cap", "group_exposure", "group_limit_total",
 )
+
+
+PREVIOUS_COLUMNS = ("previous_grade", "previous_limit", "grade_change")
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,9 @@ class ScoreResult:
     """Frames of one scoring run: limits, explanations (long) and flags.
 
     ``extra`` holds further output tables by name; the stage writes each one as
-    ``<name>.parquet`` into the run folder.
+    ``<name>.parquet`` into the run folder. The scorer fills ``grade_migration``
+    (see :func:`creditlimit.serving.migration.grade_migration`) and ``features``
+    (the scored feature row of every customer, for drift reports).
     """
 
     limits: pd.DataFrame
@@ -65,6 +77,8 @@ def score_portfolio(
     batch_size: int,
     base_currency: str,
     previous: PreviousRun | None = None,
+    explain_params: ExplainParams | None = None,
+    quarantine: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Score every row of ``features`` (one row per customer at ``as_of``).
 
@@ -82,6 +96,11 @@ def score_portfolio(
         Rows per model and explanation batch.
     previous : PreviousRun, optional
         The latest published run before ``as_of``, for comparisons with it.
+    explain_params : ExplainParams, optional
+        Change attribution and restore search; None leaves their columns empty.
+    quarantine : pandas.DataFrame, optional
+        Quarantined input rows per customer
+        (:func:`creditlimit.features.quarantine.quarantine_summary`).
 
     Returns
     -------
@@ -114,13 +133,31 @@ def score_portfolio(
                         unseen_categories=_unseen_categories(scored, model), base_currency=base_currency)
     timings["policy_and_flags_s"] = time.perf_counter() - started
 
-    limits_out = _assemble_limits(scored, limits, flags, top, as_of=as_of, run_id=run_id,
+    # Comparison with the previous run.
+    grade_order = master_scale.grade_order
+    compared = previous_columns(scored["customer_id"], scored["grade"], previous, grade_order)
+    limits_out = _assemble_limits(scored.join(compared), limits, flags, top, as_of=as_of, run_id=run_id,
                                   model_version=model_version)
+    extra = {
+        "grade_migration": grade_migration(scored["customer_id"], scored["grade"], previous,
+                                           grade_order=grade_order, scale_version=policy.scale_version),
+        "features": features,
+    }
+    # Context flags, why it changed and what would restore it (creditlimit.serving.explain_run).
+    explained = explain_run(
+        features=features, scored=scored, limits=limits_out, flags=flags, explanations=explanations,
+        model=model, master_scale=master_scale, flag_params=flag_params, explain_params=explain_params,
+        previous=previous, quarantine=quarantine, model_version=model_version, policy_version=policy.version,
+        cutoff_grade=policy.cutoff_grade, base_currency=base_currency,
+    )
+    limits_out, flags = explained.limits, explained.flags
+    extra.update(explained.extra)
+    timings.update(explained.timings)
     explanations.insert(1, "as_of", pd.Timestamp(as_of))
     flags = flags.copy()
     flags.insert(1, "as_of", pd.Timestamp(as_of))
     log.info("scored %d customers: %s", len(limits_out), timings)
-    return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings)
+    return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings, extra=extra)
 
 
 def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):
@@ -171,15 +208,13 @@ def _unseen_categories(scored: pd.DataFrame, model) -> pd.DataFrame:
 
 
 def _assemble_limits(scored, limits, flags, top, *, as_of, run_id, model_version) -> pd.DataFrame:
-    frame = scored[["customer_id", "pd_12m", "raw_margin", "grade"]].merge(
+    frame = scored[["customer_id", "pd_12m", "raw_margin", "grade", *PREVIOUS_COLUMNS]].merge(
         limits, on="customer_id", how="left", validate="one_to_one"
     )
     frame.insert(1, "as_of", pd.Timestamp(as_of))
     frame.insert(2, "run_id", run_id)
     frame.insert(3, "model_version", model_version)
-    codes = flags.groupby("customer_id", sort=True)["code"].agg(lambda c: ",".join(sorted(c)))
-    joined = frame["customer_id"].map(codes).astype("str")
-    frame["risk_flags"] = joined.where(frame["customer_id"].isin(codes.index), "")
+    frame["risk_flags"] = joined_flag_codes(frame["customer_id"], flags)
     frame = frame.merge(top, on="customer_id", how="left", validate="one_to_one")
     ordered = [c for c in LIMIT_COLUMNS if c in frame.columns]
     rest = [c for c in frame.columns if c not in ordered]

@@ -18,6 +18,18 @@ FLAGS_SECTION = {
     "high_utilisation": 0.8,
     "stale_statement_months": 18,
     "thin_file_max_invoices": 3,
+    "pd_jump_min_increase": 0.01,
+    "pd_jump_min_ratio": 1.5,
+    "downgrade_notches": 2,
+    "recent_months": 3,
+    "trend_min_increase_days": 10.0,
+    "trend_min_payments": 3,
+    "dispute_spike_share": 0.2,
+    "dispute_spike_ratio": 1.5,
+    "dispute_min_invoices": 2,
+    "concentration_share": 0.05,
+    "concentration_min_customers": 3,
+    "quarantined_min_rows": 1,
 }
 PARAMS = FlagParams.from_mapping(FLAGS_SECTION)
 
@@ -74,6 +86,13 @@ def test_flag_params_from_mapping():
     ("stale_statement_months", 0, "greater than 0"),
     ("thin_file_max_invoices", -1, "whole number, at least 0"),
     ("thin_file_max_invoices", 2.5, "whole number, at least 0"),
+    ("pd_jump_min_increase", 1.0, r"in \(0, 1\)"),
+    ("pd_jump_min_ratio", 1.0, "greater than 1"),
+    ("dispute_spike_ratio", 0.5, "at least 1"),
+    ("recent_months", 12, "whole number from 1 to 11"),
+    ("downgrade_notches", 0, "whole number, at least 1"),
+    ("concentration_share", 0.0, r"in \(0, 1\]"),
+    ("quarantined_min_rows", 1.0, "whole number, at least 1"),
 ])
 def test_flag_params_rejects_invalid_value(key, value, rule):
     """Each broken rule raises ParamsError naming the key, the rule and the value."""

@@ -24,7 +24,10 @@ AS_OF = date(2026, 1, 1)
 # when the shipped parameters are tuned.
 POLICY_SECTION = {
     "version": "2026.1",
+    "scale_version": "MS-test",
     "pd_upper_bounds": [0.003, 0.006, 0.012, 0.02, 0.035, 0.06, 0.10, 0.16, 0.25, 1.0],
+    "review_months_by_grade": [12, 12, 12, 12, 6, 6, 3, 3, 1, 1],
+    "review_months_watch": 1,
     "cutoff_grade": 9,
     "grade_factors": [1.0, 1.0, 0.95, 0.9, 0.85, 0.75, 0.6, 0.45, 0.0, 0.0],
     "industry_factors": {
@@ -41,6 +44,11 @@ POLICY_SECTION = {
     "max_limit": 5000000.0,
     "rounding_unit": 1000.0,
     "thin_file_max_limit": 50000.0,
+    "new_customer_months": 6,
+    "new_customer_limit": 20000.0,
+    # Off here so single-customer cases are not capped; group tests turn them on.
+    "group_capacity_multiple": None,
+    "group_max_limit": None,
     "max_statement_age_months": 18,
     "max_step_up": 0.5,
     "max_step_down": 1.0,
@@ -520,11 +528,13 @@ def test_propose_limits_output_columns_and_types():
     frame = scored_frame({}, {"current_limit": 400_000.0}, {"grade": "D"})
     out = propose_limits(frame, policy=POLICY, as_of=AS_OF)
     expected = [
-        "customer_id", "current_limit", "current_limit_expired", "limit_locked", "capacity_limit",
-        "need_limit", "grade_factor", "industry_factor", "el_cap", "model_limit", "proposed_limit",
-        "new_limit", "action", "effective_on", "is_pending", "needs_review", "review_reason",
-        "binding_rule", "notice_zh", "notice_en", "exposure", "utilisation", "available_credit",
-        "policy_version", "calculation_log",
+        "customer_id", "current_limit", "limit_valid_to", "current_limit_expired", "limit_locked",
+        "capacity_limit", "need_limit", "grade_factor", "industry_factor", "el_cap", "model_limit",
+        "proposed_limit", "new_limit", "action", "effective_on", "is_pending", "needs_review",
+        "review_reason", "binding_rule", "notice_zh", "notice_en", "exposure", "utilisation",
+        "available_credit", "group_id", "group_cap", "group_exposure", "group_limit_total",
+        "review_frequency_months", "next_review_on", "policy_version", "scale_version",
+        "calculation_log",
     ]
     assert list(out.columns) == expected
     assert out["customer_id"].tolist() == ["C0", "C1", "C2"]
@@ -533,6 +543,8 @@ def test_propose_limits_output_columns_and_types():
     assert set(out["action"]) <= set(ACTIONS)
     assert set(out["binding_rule"]) <= set(BINDING_RULES)
     assert (out["policy_version"] == "2026.1").all()
+    assert (out["scale_version"] == "MS-test").all()
+    assert pd.api.types.is_datetime64_dtype(out["next_review_on"])
 
 
 def test_propose_limits_does_not_mutate_input():

@@ -112,15 +112,25 @@ def test_reason_codes_rank_over_all_features():
     assert explanations["contribution"].tolist() == [0.5, 0.1, -0.2, -0.4]
 
 
-def test_reason_codes_ties_follow_feature_order():
-    """Equal contributions rank in feature order, whatever the row."""
+def test_reason_codes_ties_follow_catalog_order():
+    """Equal contributions rank in feature catalog order, whatever the model's column order."""
     result = build([[0.3, 0.3, 0.3, 0.3], [0.1, 0.2, 0.2, 0.1]])
     first = result.explanations[result.explanations["customer_id"] == "C0"]
     second = result.explanations[result.explanations["customer_id"] == "C1"]
-    assert first["feature"].tolist() == FEATURES
+    # Catalog order: debt_to_assets, invoiced_6m, max_dpd_now, industry.
+    assert first["feature"].tolist() == ["debt_to_assets", "invoiced_6m", "max_dpd_now", "industry"]
     assert second["feature"].tolist() == ["max_dpd_now", "industry", "debt_to_assets", "invoiced_6m"]
     assert result.top.loc[0, "reason_1"] == "debt_to_assets"
-    assert result.top.loc[0, "reason_3"] == "industry"
+    assert result.top.loc[0, "reason_3"] == "max_dpd_now"
+
+
+def test_reason_codes_ties_outside_catalog_follow_names():
+    """Features outside the catalog tie after catalog features, in feature_names order."""
+    names = ["zeta_extra", "alpha_extra", "max_dpd_now"]
+    values = pd.DataFrame({name: [1.0] for name in names})
+    result = reason_codes(np.array([[0.2, 0.2, 0.2]]), np.array([0.0]), np.array([0.6]), names, values,
+                          ["C0"], top_k=3)
+    assert result.explanations["feature"].tolist() == ["max_dpd_now", "zeta_extra", "alpha_extra"]
 
 
 def test_reason_codes_only_positive_contributions():

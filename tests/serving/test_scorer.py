@@ -50,12 +50,12 @@ def portfolio(tmp_path_factory):
     return features, model
 
 
-def score(features, model, batch_size=10_000):
+def score(features, model, batch_size=10_000, previous=None):
     return score_portfolio(
-        features, model=model, master_scale=MasterScale.from_mapping(PARAMS["policy"]["pd_upper_bounds"]),
+        features, model=model, master_scale=MasterScale.from_mapping(PARAMS["policy"]),
         policy=PolicyParams.from_mapping(PARAMS["policy"]), flag_params=FlagParams.from_mapping(PARAMS["flags"]),
         as_of=AS_OF, run_id="test-run", model_version="1", top_k=3, batch_size=batch_size,
-        base_currency="CNY",
+        base_currency="CNY", previous=previous,
     )
 
 
@@ -71,12 +71,17 @@ def test_scorer_outputs_documented_columns(portfolio):
 
 
 def test_scorer_customer_alone_equals_batch(portfolio):
-    """A customer scored alone gets exactly the row it gets inside the batch."""
+    """A customer outside any group, or a whole group, gets exactly the rows it gets inside the batch."""
     features, model = portfolio
     full = score(features, model).limits.set_index("customer_id")
-    for customer_id in features["customer_id"].iloc[[0, 17, 123]]:
+    loners = features.loc[features["group_id"].isna(), "customer_id"]
+    for customer_id in loners.iloc[[0, 17, 123]]:
         alone = score(features[features["customer_id"] == customer_id], model).limits.set_index("customer_id")
         pd.testing.assert_frame_equal(alone.loc[[customer_id]], full.loc[[customer_id]], check_exact=True)
+    group_id = features["group_id"].dropna().iloc[0]
+    members = features[features["group_id"] == group_id]
+    together = score(members, model).limits.set_index("customer_id")
+    pd.testing.assert_frame_equal(together, full.loc[together.index], check_exact=True)
 
 
 def test_scorer_invariant_to_batch_size_and_row_order(portfolio):
@@ -129,3 +134,52 @@ def test_scorer_past_due_threshold_is_default(portfolio):
     assert row["effective_on"] == pd.Timestamp(AS_OF)
     below = customer.assign(max_dpd_now=80.0)
     assert score(below, model).limits.iloc[0]["grade"] != "D"
+
+
+def test_scorer_records_scale_and_review_and_groups(portfolio):
+    """Every row names the scale version and its next review; group sums never pass an applicable cap."""
+    features, model = portfolio
+    limits = score(features, model).limits
+    assert (limits["scale_version"] == PARAMS["policy"]["scale_version"]).all()
+    assert limits["next_review_on"].notna().all()
+    assert (limits["next_review_on"] > pd.Timestamp(AS_OF)).any()
+    assert set(limits["review_frequency_months"]) <= {*PARAMS["policy"]["review_months_by_grade"],
+                                                       PARAMS["policy"]["review_months_watch"]}
+    grouped = limits[limits["group_id"].notna()]
+    assert len(grouped) > 0
+    totals = grouped.groupby("group_id")["new_limit"].sum()
+    np.testing.assert_allclose(grouped.groupby("group_id")["group_limit_total"].first(), totals)
+
+
+def test_scorer_extra_tables_without_previous_run(portfolio):
+    """Without a previous run, comparisons are missing, every customer migrates from new, and features are kept."""
+    features, model = portfolio
+    result = score(features, model)
+    assert result.limits["previous_grade"].isna().all()
+    assert result.limits["grade_change"].isna().all()
+    migration = result.extra["grade_migration"]
+    assert set(migration["from_grade"]) == {"new"}
+    assert migration["customers"].sum() == len(features)
+    kept = result.extra["features"]
+    assert list(kept.columns) == list(features.columns)
+    assert kept["customer_id"].tolist() == sorted(features["customer_id"])
+
+
+def test_scorer_compares_with_previous_run(portfolio, tmp_path):
+    """With a previous run, previous grade and limit are looked up and the migration counts its grades."""
+    from creditlimit.serving.previous_run import PreviousRun
+
+    features, model = portfolio
+    first = score(features, model).limits
+    earlier = first.assign(grade=np.where(first["grade"] == "D", "D", "1"), new_limit=first["new_limit"] + 1000)
+    previous = PreviousRun(as_of=dt.date(2024, 12, 1), folder=tmp_path, limits=earlier,
+                           explanations=pd.DataFrame(), flags=pd.DataFrame(), manifest={})
+    result = score(features, model, previous=previous)
+    limits = result.limits
+    np.testing.assert_allclose(limits["previous_limit"], first["new_limit"] + 1000)
+    notch = {**{str(g): g for g in range(1, 11)}, "D": 11}
+    expected = limits["grade"].map(notch) - limits["previous_grade"].map(notch)
+    assert limits["grade_change"].tolist() == expected.tolist()
+    migration = result.extra["grade_migration"]
+    assert set(migration["from_grade"]) <= {"1", "D"}
+    assert migration["customers"].sum() == len(features)
