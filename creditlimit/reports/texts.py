@@ -1,0 +1,326 @@
+"""Texts of the credit usage report and the customer pages in zh_CN and en.
+
+Importing this module registers every ``report.*`` catalog entry. Labels for flag
+codes, actions, binding rules and calculation-log steps fall back to the code
+itself when a newer run writes a code this catalog does not know yet.
+"""
+
+from __future__ import annotations
+
+from creditlimit.i18n import register, translate
+
+__all__ = ["label", "flag_label", "severity_label"]
+
+# key: (en, zh_CN)
+_TEXTS: dict[str, tuple[str, str]] = {
+    "language_name": ("English", "中文"),
+    "na": ("n/a", "无"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "not_available": ("Not available in this run.", "本次运行无此数据。"),
+    "not_available_what": ("Not available in this run: {what}.", "本次运行无此数据：{what}。"),
+    "title": ("Credit usage report", "信用使用情况报告"),
+    "subtitle": ("As of {as_of} · run {run_id} · {customers} customers",
+                 "评估日 {as_of} · 运行编号 {run_id} · 客户 {customers} 户"),
+    "footer": ("Generated from the scoring run of {as_of} ({run_id}); model {model} version {version}; "
+               "policy {policy}. Amounts in {currency}.",
+               "基于 {as_of} 的评分结果（运行编号 {run_id}）生成；模型 {model} 第 {version} 版；"
+               "授信政策 {policy}。金额单位 {currency}。"),
+    "contents": ("Contents", "目录"),
+    "back_to_report": ("Back to the portfolio report", "返回信用使用情况报告"),
+    # Portfolio sections
+    "sec.summary": ("Summary", "概览"),
+    "sec.ageing": ("Overdue ageing", "逾期账龄"),
+    "sec.grades": ("Grade distribution", "信用等级分布"),
+    "sec.migration": ("Grade migration since the previous run", "与上次运行相比的等级迁移"),
+    "sec.changes": ("Limit changes", "额度调整"),
+    "sec.movers": ("Largest movers", "调整幅度最大的客户"),
+    "sec.alerts": ("Alerts", "风险预警"),
+    "sec.pending": ("Pending decreases", "待生效的额度下调"),
+    "sec.reviews": ("Reviews due", "待复核客户"),
+    "sec.drift": ("Score and feature drift", "评分与特征漂移"),
+    "sec.quality": ("Data quality", "数据质量"),
+    "sec.model": ("Model", "模型"),
+    "sec.customers": ("All customers", "全部客户"),
+    # KPIs
+    "kpi.customers": ("Customers", "客户数"),
+    "kpi.current_limits": ("Current limits", "现有额度合计"),
+    "kpi.new_limits": ("Limits after this run", "本次调整后额度合计"),
+    "kpi.exposure": ("Exposure", "敞口合计"),
+    "kpi.utilisation": ("Utilisation of current limits", "现有额度使用率"),
+    "kpi.available": ("Available credit", "可用额度合计"),
+    "kpi.overdue": ("Overdue amount", "逾期金额"),
+    "kpi.flags": ("Customers with high or critical alerts", "有高或严重预警的客户"),
+    "kpi.mean_pd": ("Mean PD (12 months)", "平均违约概率（12个月）"),
+    # Columns
+    "col.customer": ("Customer", "客户"),
+    "col.name": ("Name", "名称"),
+    "col.industry": ("Industry", "行业"),
+    "col.grade": ("Grade", "等级"),
+    "col.pd": ("PD (12 months)", "违约概率（12个月）"),
+    "col.current_limit": ("Current limit", "现有额度"),
+    "col.proposed_limit": ("Proposed limit", "建议额度"),
+    "col.new_limit": ("Limit after the change", "调整后额度"),
+    "col.change": ("Change", "变动"),
+    "col.action": ("Action", "调整类型"),
+    "col.effective_on": ("Effective on", "生效日期"),
+    "col.notice_on": ("Notice date", "通知日期"),
+    "col.exposure": ("Exposure", "敞口"),
+    "col.utilisation": ("Utilisation", "使用率"),
+    "col.available": ("Available credit", "可用额度"),
+    "col.flags": ("Flags", "预警"),
+    "col.count": ("Customers", "客户数"),
+    "col.share": ("Share", "占比"),
+    "col.amount": ("Amount", "金额"),
+    "col.total_limit": ("Limits after the change", "调整后额度合计"),
+    "col.mean_pd": ("Mean PD", "平均违约概率"),
+    "col.severity": ("Severity", "严重程度"),
+    "col.kind": ("Kind", "类型"),
+    "col.text": ("Text", "说明"),
+    "col.reason": ("Reason", "原因"),
+    "col.review_on": ("Next review", "下次复核日期"),
+    "col.bucket": ("Days past due", "逾期天数"),
+    "col.feature": ("Feature", "特征"),
+    "col.psi": ("PSI", "PSI"),
+    "col.status": ("Status", "状态"),
+    "col.table": ("Table", "数据表"),
+    "col.rows_in": ("Rows in", "输入行数"),
+    "col.accepted": ("Accepted", "接受"),
+    "col.dropped": ("Dropped duplicates", "删除的重复行"),
+    "col.quarantined": ("Quarantined", "隔离"),
+    "col.by_reason": ("Quarantined by reason", "按原因的隔离行数"),
+    "col.from_to": ("Previous grade ↓ / current grade →", "上次等级 ↓ / 本次等级 →"),
+    "col.value": ("Value", "数值"),
+    "col.contribution": ("Contribution (log-odds)", "贡献（对数几率）"),
+    "col.item": ("Item", "项目"),
+    "col.previous": ("Previous run", "上次运行"),
+    "col.current": ("This run", "本次运行"),
+    "col.as_of": ("As of", "评估日"),
+    "col.threshold": ("Threshold", "阈值"),
+    "col.month": ("Month", "月份"),
+    "col.cause": ("Cause", "原因"),
+    "col.delta": ("Effect", "影响"),
+    "col.from": ("From", "从"),
+    "col.to": ("To", "到"),
+    # Ageing buckets
+    "bucket.current": ("Not yet due", "未到期"),
+    "bucket.range": ("{low}–{high} days", "{low}–{high} 天"),
+    "bucket.over": ("over {days} days", "{days} 天以上"),
+    "ageing.note": ("Open invoice amounts as of {as_of} by days past due.",
+                    "截至 {as_of} 的未结清发票金额，按逾期天数分组。"),
+    "ageing.chart": ("Open amounts by days past due", "按逾期天数的未结清金额"),
+    # Grades and migration
+    "grades.chart": ("Customers per grade", "各等级客户数"),
+    "grades.note": ("Grade 1 is the best; D marks a customer already in default.",
+                    "等级 1 为最优；D 表示已违约客户。"),
+    "migration.note": ("Customers per previous grade (rows) and current grade (columns); compared with the run of {previous}.",
+                       "按上次等级（行）与本次等级（列）统计的客户数；对比 {previous} 的运行结果。"),
+    "migration.none": ("No earlier run to compare with.", "没有可对比的更早运行结果。"),
+    "migration.new": ("new", "新客户"),
+    "migration.upgrades": ("{count} upgrades, {same} unchanged, {downgrades} downgrades.",
+                           "等级上升 {count} 户，不变 {same} 户，下降 {downgrades} 户。"),
+    # Actions
+    "action.increase": ("increase", "上调"),
+    "action.decrease": ("decrease", "下调"),
+    "action.hold": ("hold", "维持"),
+    "action.new": ("new", "新授信"),
+    "action.suspend": ("suspend", "暂停"),
+    "changes.note": ("Change = limit after the change − current limit, counting a missing current limit as no credit (0); pending decreases count with their announced amount.",
+                     "变动 = 调整后额度 − 现有额度，没有现有额度按未授信（0）计；待生效的下调按通知金额计入。"),
+    "movers.up": ("Largest increases", "上调最多"),
+    "movers.down": ("Largest decreases", "下调最多"),
+    # Alerts
+    "alerts.by_severity": ("Alerts by severity", "按严重程度的预警"),
+    "alerts.by_kind": ("Alerts by kind", "按类型的预警"),
+    "severity.info": ("info", "提示"),
+    "severity.low": ("low", "低"),
+    "severity.medium": ("medium", "中"),
+    "severity.high": ("high", "高"),
+    "severity.critical": ("critical", "严重"),
+    "pending.note": ("Decreases and suspensions announced on {as_of}; the current limit stays in force until the effective date.",
+                     "已于 {as_of} 通知的额度下调与暂停；生效日期之前现有额度继续有效。"),
+    "pending.none": ("No pending decreases.", "没有待生效的额度下调。"),
+    "reviews.note": ("Customers that need a manual review now, and reviews scheduled within {days} days.",
+                     "当前需人工复核的客户，以及 {days} 天内到期的定期复核。"),
+    "reviews.none": ("No review is due.", "没有到期的复核。"),
+    "reviews.needs_review": ("needs review now", "需立即复核"),
+    "reviews.scheduled": ("scheduled review", "定期复核"),
+    # Drift
+    "drift.note": ("PSI below {warning} reads as stable, {warning} to {alert} as a moderate shift and above {alert} as a significant shift (thresholds from params report.psi_warning and report.psi_alert).",
+                   "PSI 低于 {warning} 视为稳定，{warning} 至 {alert} 为中度偏移，高于 {alert} 为显著偏移（阈值取自参数 report.psi_warning 与 report.psi_alert）。"),
+    "drift.score": ("Score PSI", "评分 PSI"),
+    "drift.score_vs_previous": ("PD of this run against the run of {previous}", "本次违约概率对比 {previous} 的运行结果"),
+    "drift.score_train_oot": ("Training against out-of-time sample (at training)", "训练集对比跨时间测试集（训练时）"),
+    "drift.features": ("Feature CSI: scored features against the training snapshots",
+                       "特征 CSI：本次评分特征对比训练快照"),
+    "drift.source_features": ("feature values from the run's features table", "特征取值来自本次运行的 features 表"),
+    "drift.source_explanations": ("feature values from explanations.parquet (the run has no features table)",
+                                  "特征取值来自 explanations.parquet（本次运行没有 features 表）"),
+    "drift.no_training": ("the training table data/features/training.parquet", "训练表 data/features/training.parquet"),
+    "status.stable": ("stable", "稳定"),
+    "status.warning": ("moderate shift", "中度偏移"),
+    "status.alert": ("significant shift", "显著偏移"),
+    "status.undefined": ("undefined", "无法计算"),
+    # Data quality
+    "quality.note": ("Rows of each input table: accepted, dropped as exact duplicates and quarantined with a reason (files in data/interim/quarantine).",
+                     "各输入表的行数：接受、作为完全重复行删除、以及注明原因后隔离（隔离文件在 data/interim/quarantine）。"),
+    "quality.missing": ("the validation report data/interim/validation_report.json", "校验报告 data/interim/validation_report.json"),
+    # Model
+    "modelinfo.name": ("Model", "模型"),
+    "modelinfo.version": ("Version", "版本"),
+    "modelinfo.run": ("MLflow run", "MLflow 运行"),
+    "modelinfo.alias": ("Alias", "别名"),
+    "modelinfo.definition": ("Default definition", "违约定义"),
+    "modelinfo.definition_text": ("within {horizon} months an invoice reaches {dpd} days past due with at least {amount} open, or a credit event of type {events}",
+                              "{horizon} 个月内有发票逾期达到 {dpd} 天且未结清金额不低于 {amount}，或发生以下信用事件：{events}"),
+    "modelinfo.oot": ("Out-of-time AUC / Gini / KS", "跨时间测试 AUC / Gini / KS"),
+    "modelinfo.report_link": ("Model report", "模型报告"),
+    "modelinfo.policy": ("Policy version", "授信政策版本"),
+    "modelinfo.code": ("Code version", "代码版本"),
+    # Customer list
+    "customers.filter": ("Filter customers…", "筛选客户…"),
+    # Customer page
+    "cust.title": ("Customer {customer_id}", "客户 {customer_id}"),
+    "cust.subtitle": ("{name} · {industry} · as of {as_of}", "{name} · {industry} · 评估日 {as_of}"),
+    "cust.sec.decision": ("Decision", "授信决定"),
+    "cust.sec.calculation": ("Calculation log", "计算过程"),
+    "cust.sec.flags": ("Flags", "风险预警"),
+    "cust.sec.explanation": ("Why this PD: SHAP contributions", "违约概率的构成：SHAP 贡献"),
+    "cust.sec.changed": ("What changed since the previous run", "与上次运行相比的变化"),
+    "cust.sec.restore": ("What would restore the previous grade", "恢复原等级的条件"),
+    "cust.sec.history": ("Invoices, payments and overdue amounts", "开票、回款与逾期金额"),
+    "cust.sec.limit_history": ("Limit history", "额度历史"),
+    "cust.sec.ratios": ("Financial ratios over time", "财务比率变化"),
+    "cust.no_flags": ("No flags raised.", "无风险预警。"),
+    "cust.binding_rule": ("Rule that set the limit", "决定额度的规则"),
+    "cust.needs_review": ("Needs review", "需人工复核"),
+    "cust.review_reason": ("Review reason", "复核原因"),
+    "cust.notice": ("Customer notice", "客户通知"),
+    "cust.locked": ("Limit locked", "额度已锁定"),
+    "cust.waterfall_title": ("PD build-up in log-odds", "违约概率构成（对数几率）"),
+    "cust.waterfall_base": ("average (base value)", "平均水平（基准值）"),
+    "cust.waterfall_total": ("this customer", "该客户"),
+    "cust.waterfall_other": ("{count} other features", "其余 {count} 个特征"),
+    "cust.waterfall_note": ("Bars add up from the model's average log-odds (base value {base}) to this customer's log-odds {margin}; red raises the PD, blue lowers it. The calibrated PD is {pd}.",
+                            "条形从模型的平均对数几率（基准值 {base}）累加到该客户的对数几率 {margin}；红色推高违约概率，蓝色降低违约概率。校准后的违约概率为 {pd}。"),
+    "cust.additivity_failed": ("The contributions do not add up to the model output for this customer; read the reason codes with care.",
+                               "该客户的各项贡献之和与模型输出不一致；请谨慎解读原因码。"),
+    "cust.reasons": ("Main reasons", "主要原因"),
+    "cust.previous_run": ("Compared with the run of {previous}.", "对比 {previous} 的运行结果。"),
+    "cust.no_previous": ("The customer has no result in an earlier run.", "该客户在更早的运行中没有结果。"),
+    "cust.unchanged": ("No change in grade or limit.", "等级与额度均无变化。"),
+    "cust.restore_feasible": ("Restorable", "可恢复"),
+    "cust.restore_not_applicable": ("The limit was not decreased or suspended, so nothing needs restoring.",
+                                    "额度未被下调或暂停，无需恢复。"),
+    "cust.history_chart": ("Monthly invoiced, paid and overdue", "每月开票、回款与逾期金额"),
+    "cust.invoiced": ("invoiced", "开票"),
+    "cust.paid": ("paid", "回款"),
+    "cust.overdue_month_end": ("overdue at month end", "月末逾期"),
+    "cust.limit_chart": ("Limit per scoring run", "各次评分的额度"),
+    "cust.limit_in_force": ("limit in force", "现有额度"),
+    "cust.limit_after": ("limit after the change", "调整后额度"),
+    "cust.ratios_chart": ("Ratios from the latest statement known each month", "每月可用的最新财报比率"),
+    "cust.ratios_note": ("Each row is the first month a new statement was known; ratios as the model used them.",
+                         "每行为新财报首次可用的月份；比率与模型所用一致。"),
+    "cust.no_statements": ("No financial statement known in the period.", "期间内没有可用的财务报表。"),
+    "cust.no_history": ("No invoices or payments in the period.", "期间内没有发票或付款记录。"),
+    "cust.steps": ("Steps", "计算步骤"),
+    "cust.inputs": ("Inputs", "输入"),
+    # Calculation-log step names
+    "step.capacity_from_equity": ("capacity from equity", "按净资产的额度能力"),
+    "step.capacity_from_revenue": ("capacity from revenue", "按营业收入的额度能力"),
+    "step.capacity_limit": ("capacity limit", "能力额度"),
+    "step.need_limit": ("need limit", "需求额度"),
+    "step.base_limit": ("base limit = min(capacity, need)", "基础额度 = min(能力, 需求)"),
+    "step.grade_factor": ("grade factor", "等级系数"),
+    "step.industry_factor": ("industry factor", "行业系数"),
+    "step.factored_limit": ("after grade and industry factors", "乘以等级与行业系数后"),
+    "step.el_cap": ("expected-loss cap", "预期损失上限"),
+    "step.model_limit": ("model limit", "模型额度"),
+    "step.step_up_cap": ("step-up cap", "单次上调上限"),
+    "step.step_down_floor": ("step-down floor", "单次下调下限"),
+    "step.proposed_limit": ("proposed limit", "建议额度"),
+    "step.new_limit": ("limit after the change", "调整后额度"),
+    "step.limit_in_force": ("limit in force until the effective date", "生效日前的有效额度"),
+    "step.proposal_rule": ("rule behind the proposal", "建议额度所依据的规则"),
+    "step.binding_rule": ("binding rule", "决定额度的规则"),
+    "step.action": ("action", "调整类型"),
+    "step.effective_on": ("effective on", "生效日期"),
+    "step.is_pending": ("pending notice period", "处于通知期"),
+    "step.needs_review": ("needs review", "需人工复核"),
+    "step.review_reason": ("review reason", "复核原因"),
+    "step.statements_fresh": ("statements fresh enough for an increase", "财报足够新，可上调"),
+    "step.thin_file": ("thin file", "信息不足客户"),
+    "step.adjustment_case": ("adjustment case", "调整情形"),
+    "step.group_cap": ("group cap", "集团上限"),
+    "step.group_combined_capacity": ("combined capacity of the group", "集团合计能力额度"),
+    "step.group_exposure": ("group exposure", "集团敞口"),
+    "step.group_limit_total": ("group limits in total", "集团额度合计"),
+    "step.limit_before_group_cap": ("limit before the group cap", "集团上限前的额度"),
+    "step.monthly_volume": ("monthly invoiced volume", "月均开票额"),
+    "step.new_customer": ("new customer", "新客户"),
+    "step.next_review_on": ("next review", "下次复核日期"),
+    "step.review_frequency_months": ("review every (months)", "复核周期（月）"),
+}
+
+_FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "high_utilisation": ("high utilisation", "额度使用率高"),
+    "over_limit": ("over limit", "超额度"),
+    "stale_statements": ("stale statements", "财报过旧"),
+    "missing_statements": ("missing statements", "缺少财报"),
+    "thin_file": ("thin file", "信息不足"),
+    "unseen_category": ("unknown category", "未知类别"),
+    "review_required": ("review required", "需人工复核"),
+    "pd_jump": ("PD jump", "违约概率骤升"),
+    "grade_downgrade": ("grade downgrade", "等级下调"),
+    "worsening_payment_trend": ("worsening payment trend", "付款表现恶化"),
+    "dispute_spike": ("spike in disputes", "争议激增"),
+    "concentration": ("concentration", "集中度过高"),
+    "group_over_cap": ("group over its cap", "集团超出上限"),
+    "quarantined_input": ("quarantined input rows", "输入数据被隔离"),
+}
+
+_BINDING_RULES: dict[str, tuple[str, str]] = {
+    "need": ("trading need", "交易需求"),
+    "capacity": ("financial capacity", "财务能力"),
+    "defaulted": ("customer in default", "客户已违约"),
+    "cutoff_grade": ("grade past the cut-off", "等级超过准入线"),
+    "step_up_cap": ("step-up cap", "单次上调上限"),
+    "step_down_cap": ("step-down cap", "单次下调上限"),
+    "min_limit": ("minimum limit", "最低额度"),
+    "max_limit": ("maximum limit", "最高额度"),
+    "thin_file_cap": ("thin-file cap", "信息不足客户上限"),
+    "el_cap": ("expected-loss cap", "预期损失上限"),
+    "locked": ("locked limit", "额度已锁定"),
+    "stale_statements": ("statements too old for an increase", "财报过旧不能上调"),
+    "overdue": ("overdue blocks an increase", "存在逾期不能上调"),
+    "group_cap": ("group cap", "集团上限"),
+}
+
+register({f"report.{key}": {"en": en, "zh_CN": zh} for key, (en, zh) in _TEXTS.items()})
+register({f"report.flag.{key}": {"en": en, "zh_CN": zh} for key, (en, zh) in _FLAG_LABELS.items()})
+register({f"report.rule.{key}": {"en": en, "zh_CN": zh} for key, (en, zh) in _BINDING_RULES.items()})
+register({
+    "report.flag.overdue_n": {"en": "overdue {days}+ days", "zh_CN": "逾期 {days} 天以上"},
+})
+
+
+def label(prefix: str, code: object, locale: str) -> str:
+    """Translate ``report.<prefix>.<code>``, or return the code when the catalog lacks it."""
+    try:
+        return translate(f"report.{prefix}.{code}", locale)
+    except KeyError:
+        return str(code)
+
+
+def flag_label(code: object, locale: str) -> str:
+    """Name of a flag code, including the ``overdue_<days>`` family."""
+    text = str(code)
+    if text.startswith("overdue_") and text.removeprefix("overdue_").isdigit():
+        return translate("report.flag.overdue_n", locale, days=text.removeprefix("overdue_"))
+    return label("flag", text, locale)
+
+
+def severity_label(severity: object, locale: str) -> str:
+    """Name of a flag severity."""
+    return label("severity", severity, locale)
