@@ -5,7 +5,9 @@
 set -euo pipefail
 
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq postgresql >/dev/null
 fi
 if ! pg_lsclusters -h | grep -q online; then
   if [ -z "$(pg_lsclusters -h)" ]; then

@@ -10,6 +10,7 @@ and dropped, and absent optional columns are added with every value missing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import decimal
@@ -32,9 +33,23 @@ from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.features.contract import TABLE_ORDER, TABLES
 from creditlimit.i18n import register
 
-__all__ = ["RawTable", "read_raw_folder", "read_table_file", "read_sql_tables"]
+__all__ = ["ENCODINGS", "RawTable", "read_raw_folder", "read_table_file", "read_sql_tables"]
 
 logger = logging.getLogger(__name__)
+
+ENCODINGS = ("auto", "utf-8", "gb18030")
+"""Values of ``data.encoding``. ``auto`` reads UTF-8 and falls back to GB18030."""
+
+# Spellings accepted for each encoding. GB18030 is a superset of GBK and GB2312,
+# the encodings Chinese Excel uses for "CSV (comma delimited)".
+_ENCODING_NAMES = {
+    "auto": "auto", "utf-8": "utf-8", "utf8": "utf-8",
+    "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030",
+}
+# Python codec per encoding; utf-8-sig also accepts a byte order mark.
+_CODECS = {"utf-8": "utf-8-sig", "gb18030": "gb18030"}
+# Bytes read from the start of a CSV file to recognise a file that is not text.
+_HEAD_BYTES = 8192
 
 register({
     "validation.raw_dir_not_found": {
@@ -78,10 +93,52 @@ register({
     "validation.not_utf8": {
         "en": "{file} line {line}: the text is not valid UTF-8 (byte {byte} cannot be "
               "decoded, so the file may be saved as GBK or another legacy encoding). "
-              "Save the file as UTF-8 (in Excel: 'CSV UTF-8') and run again.",
+              "Save the file as UTF-8 (in Excel: 'CSV UTF-8') and run again, or set "
+              "data.encoding in params.yaml to the file's encoding (auto, utf-8 or gb18030).",
         "zh_CN": "{file} 第 {line} 行：文本不是有效的 UTF-8 编码（无法解码字节 {byte}，"
                  "文件可能以 GBK 等旧编码保存）。请将文件另存为 UTF-8"
-                 "（Excel 中选择“CSV UTF-8”）后重新运行。",
+                 "（Excel 中选择“CSV UTF-8”）后重新运行，或在 params.yaml 中将 "
+                 "data.encoding 设为该文件的编码（auto、utf-8 或 gb18030）。",
+    },
+    "validation.undecodable": {
+        "en": "{file} line {line}: the text is neither UTF-8 nor GB18030/GBK (byte {byte} "
+              "cannot be decoded). Save the file as UTF-8 (in Excel: 'CSV UTF-8') and run again.",
+        "zh_CN": "{file} 第 {line} 行：文本既不是 UTF-8 也不是 GB18030/GBK 编码（无法解码字节 "
+                 "{byte}）。请将文件另存为 UTF-8（Excel 中选择“CSV UTF-8”）后重新运行。",
+    },
+    "validation.invalid_encoding": {
+        "en": "data.encoding must be one of {allowed}; got {value!r}. Correct it in params.yaml.",
+        "zh_CN": "data.encoding 必须是 {allowed} 之一，实际为 {value!r}。请在 params.yaml 中更正。",
+    },
+    "validation.unreadable_file": {
+        "en": "{file}: the file cannot be opened ({problem}). Check that the file exists "
+              "and that the user running creditlimit may read it.",
+        "zh_CN": "{file}：无法打开该文件（{problem}）。请检查文件是否存在，"
+                 "以及运行 creditlimit 的用户是否有读取权限。",
+    },
+    "validation.binary_file": {
+        "en": "{file}: the file is not text but binary data (it contains NUL bytes at "
+              "byte {offset}), so it is not a CSV file. Export the table again as "
+              "comma-separated UTF-8 text.",
+        "zh_CN": "{file}：该文件不是文本而是二进制数据（第 {offset} 字节处含 NUL 字节），"
+                 "因此不是 CSV 文件。请将该表重新导出为逗号分隔的 UTF-8 文本文件。",
+    },
+    "validation.excel_workbook": {
+        "en": "{file}: the file is an Excel workbook, not a CSV file. Open it in Excel and "
+              "save it as 'CSV UTF-8 (comma delimited)'.",
+        "zh_CN": "{file}：该文件是 Excel 工作簿，不是 CSV 文件。请在 Excel 中打开它，"
+                 "并另存为“CSV UTF-8（逗号分隔）”。",
+    },
+    "validation.parquet_named_csv": {
+        "en": "{file}: the file is a Parquet file with a .csv name. Rename it to "
+              "{expected}.",
+        "zh_CN": "{file}：该文件是 Parquet 文件，却以 .csv 命名。请将其重命名为 {expected}。",
+    },
+    "validation.utf16_file": {
+        "en": "{file}: the file is encoded as UTF-16 (Excel 'Unicode Text'). Save it as "
+              "'CSV UTF-8 (comma delimited)' instead.",
+        "zh_CN": "{file}：该文件为 UTF-16 编码（Excel 的“Unicode 文本”）。"
+                 "请改为另存为“CSV UTF-8（逗号分隔）”。",
     },
     "validation.csv_field_count": {
         "en": "{file} line {line}: the row has {count} fields but the header has "
@@ -173,6 +230,9 @@ class RawTable:
         and SQL it is the row position plus 1.
     extra_columns : tuple of str
         Unknown columns found in the source and dropped.
+    encoding : str or None
+        Encoding a CSV file was read with (``utf-8`` or ``gb18030``), None for
+        Parquet and SQL.
     """
 
     name: str
@@ -180,6 +240,7 @@ class RawTable:
     source_file: str
     source_rows: np.ndarray
     extra_columns: tuple[str, ...] = ()
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.source_rows) != len(self.frame):
@@ -188,7 +249,7 @@ class RawTable:
             )
 
 
-def read_raw_folder(raw_dir: Path) -> dict[str, RawTable]:
+def read_raw_folder(raw_dir: Path, *, encoding: str = "auto") -> dict[str, RawTable]:
     """Read ``<table>.csv`` or ``<table>.parquet`` for every canonical table.
 
     Parameters
@@ -196,6 +257,11 @@ def read_raw_folder(raw_dir: Path) -> dict[str, RawTable]:
     raw_dir : pathlib.Path
         Folder with one file per table. Other files and folders (such as
         ``_truth/``) are ignored.
+    encoding : {"auto", "utf-8", "gb18030"}, default "auto"
+        Encoding of the CSV files (``data.encoding``). ``auto`` reads a file as
+        UTF-8 and, when it is not UTF-8 but decodes as GB18030 (which includes
+        GBK, the encoding of Chinese Excel's CSV export), as GB18030 with a
+        warning. ``gbk`` and ``gb2312`` are accepted as ``gb18030``.
 
     Returns
     -------
@@ -204,11 +270,14 @@ def read_raw_folder(raw_dir: Path) -> dict[str, RawTable]:
 
     Raises
     ------
+    ParamsError
+        If ``encoding`` is not one of :data:`ENCODINGS`.
     InputDataError
         If the folder does not exist, a table has no file or two files (CSV and
-        Parquet), or a file is empty, unreadable, not UTF-8, has a header that
-        cannot be parsed or lacks a required column.
+        Parquet), or a file is empty, unreadable, binary, not in the encoding, has
+        a header that cannot be parsed or lacks a required column.
     """
+    encoding = _check_encoding(encoding)
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputDataError("validation.raw_dir_not_found", folder=str(raw_dir))
@@ -221,19 +290,21 @@ def read_raw_folder(raw_dir: Path) -> dict[str, RawTable]:
             "validation.missing_table_file",
             folder=str(raw_dir), tables=", ".join(missing), expected=expected,
         )
-    return {name: read_table_file(path, table=name) for name, path in paths.items()}
+    return {name: read_table_file(path, table=name, encoding=encoding) for name, path in paths.items()}
 
 
-def read_table_file(path: Path, *, table: str) -> RawTable:
+def read_table_file(path: Path, *, table: str, encoding: str = "auto") -> RawTable:
     """Read one table file (``.csv`` or ``.parquet``) as text.
 
     Parameters
     ----------
     path : pathlib.Path
-        The file. CSV must be UTF-8 (a byte order mark is accepted), comma
-        separated, with a header row.
+        The file. CSV must be comma separated, with a header row, in ``encoding``
+        (a UTF-8 byte order mark is accepted).
     table : str
         Canonical table name that selects the column contract.
+    encoding : {"auto", "utf-8", "gb18030"}, default "auto"
+        Encoding of a CSV file, as in :func:`read_raw_folder`.
 
     Returns
     -------
@@ -241,22 +312,32 @@ def read_table_file(path: Path, *, table: str) -> RawTable:
 
     Raises
     ------
+    ParamsError
+        If ``encoding`` is not one of :data:`ENCODINGS`.
     InputDataError
-        If the file does not exist, is empty, cannot be parsed, is not UTF-8 or
-        lacks a required column.
+        If the file does not exist, cannot be opened, is empty, is binary (an
+        Excel workbook, Parquet under a .csv name, UTF-16 text), cannot be parsed,
+        is not in the encoding or lacks a required column.
     """
+    encoding = _check_encoding(encoding)
     path = Path(path)
     if not path.is_file():
         raise InputDataError(
             "validation.missing_table_file", folder=str(path.parent), tables=table, expected=path.name
         )
-    if path.stat().st_size == 0:
+    head = _read_head(path)
+    if not head:
         raise InputDataError("validation.empty_file", file=str(path))
     if path.suffix == ".parquet":
         frame, source_rows, extra = _read_parquet(path, table)
         return _to_raw_table(table, frame, str(path), source_rows, extra_columns=extra)
-    frame, source_rows = _read_csv(path)
-    return _to_raw_table(table, frame, str(path), source_rows)
+
+    _check_text_file(path, head)
+    try:
+        frame, source_rows, used = _read_csv(path, encoding)
+    except OSError as err:
+        raise InputDataError("validation.unreadable_file", file=str(path), problem=str(err)) from None
+    return _to_raw_table(table, frame, str(path), source_rows, encoding=used)
 
 
 def read_sql_tables(url: str) -> dict[str, RawTable]:
@@ -300,8 +381,64 @@ def read_sql_tables(url: str) -> dict[str, RawTable]:
 # --- CSV ---------------------------------------------------------------------
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    header = _read_csv_header(path)
+def _read_head(path: Path) -> bytes:
+    """Return the first bytes of ``path``, raising a clear error when it cannot be opened."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_HEAD_BYTES)
+    except OSError as err:
+        raise InputDataError(
+            "validation.unreadable_file", file=str(path), problem=err.strerror or str(err)
+        ) from None
+
+
+def _check_text_file(path: Path, head: bytes) -> None:
+    """Reject a .csv file whose first bytes show it is a workbook, Parquet, UTF-16 or binary."""
+    file = str(path)
+    # Signatures: ZIP (xlsx) and OLE2 (xls) containers, Parquet, UTF-16 byte order marks.
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputDataError("validation.excel_workbook", file=file)
+    if head.startswith(b"PAR1"):
+        raise InputDataError("validation.parquet_named_csv", file=file, expected=path.with_suffix(".parquet").name)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputDataError("validation.utf16_file", file=file)
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise InputDataError("validation.binary_file", file=file, offset=nul + 1)
+
+
+def _check_encoding(encoding: object) -> str:
+    name = _ENCODING_NAMES.get(str(encoding).strip().lower()) if isinstance(encoding, str) else None
+    if name is None:
+        raise ParamsError("validation.invalid_encoding", value=encoding, allowed=", ".join(ENCODINGS))
+    return name
+
+
+def _read_csv(path: Path, encoding: str) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Read a CSV file in ``encoding``, or in UTF-8 then GB18030 for ``auto``."""
+    if encoding != "auto":
+        try:
+            return (*_read_csv_as(path, _CODECS[encoding]), encoding)
+        except UnicodeDecodeError:
+            key = "validation.not_utf8" if encoding == "utf-8" else "validation.undecodable"
+            raise _decode_error(path, key, _CODECS[encoding]) from None
+
+    try:
+        return (*_read_csv_as(path, _CODECS["utf-8"]), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    if not _decodes_as(path, _CODECS["gb18030"]):
+        raise _decode_error(path, "validation.undecodable", _CODECS["utf-8"])
+    logger.warning(
+        "%s: the file is not UTF-8 but decodes as GB18030 (GBK), so it is read as GB18030; "
+        "set data.encoding to pin the encoding", path,
+    )
+    return (*_read_csv_as(path, _CODECS["gb18030"]), "gb18030")
+
+
+def _read_csv_as(path: Path, codec: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a CSV file with ``codec``; a UnicodeDecodeError propagates to the caller."""
+    header = _read_csv_header(path, codec)
     try:
         # pandas warns and silently drops the surplus fields when the first data
         # row is longer than the header, so that warning is turned into an error.
@@ -310,12 +447,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
             frame = pd.read_csv(
                 path, header=0, names=header, dtype=str, keep_default_na=False,
                 na_filter=False, skip_blank_lines=False, index_col=False,
-                encoding="utf-8-sig",
+                encoding=codec,
             )
-    except UnicodeDecodeError:
-        raise _not_utf8_error(path) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-        raise _csv_parse_error(path, len(header), err) from None
+        raise _csv_parse_error(path, len(header), err, codec) from None
 
     source_rows = _csv_line_numbers(frame)
     # Blank lines carry no record, so they are skipped but keep the numbering.
@@ -327,13 +462,11 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, source_rows
 
 
-def _read_csv_header(path: Path) -> list[str]:
+def _read_csv_header(path: Path, codec: str) -> list[str]:
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        with path.open("r", encoding=codec, newline="") as handle:
             # strict: a stray or unclosed quote in the header is an error, not a name.
             header = next(csv.reader(handle, strict=True), None)
-    except UnicodeDecodeError:
-        raise _not_utf8_error(path) from None
     except csv.Error as err:
         raise InputDataError("validation.bad_header", file=str(path), problem=str(err)) from None
     if header is None or not any(name.strip() for name in header):
@@ -371,22 +504,34 @@ def _csv_line_numbers(frame: pd.DataFrame) -> np.ndarray:
     return numbers
 
 
-def _not_utf8_error(path: Path) -> InputDataError:
+def _decodes_as(path: Path, codec: str) -> bool:
+    """Return whether the whole file decodes with ``codec``, reading it in chunks."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_error(path: Path, key: str, codec: str) -> InputDataError:
+    """Build error ``key`` naming the first line that ``codec`` cannot decode."""
+    line_number = 0
     with path.open("rb") as handle:
         for line_number, line in enumerate(handle, start=1):
             try:
-                line.decode("utf-8")
+                line.decode(codec)
             except UnicodeDecodeError as err:
-                return InputDataError(
-                    "validation.not_utf8", file=str(path), line=line_number,
-                    byte=f"0x{line[err.start]:02X}",
-                )
+                return InputDataError(key, file=str(path), line=line_number, byte=f"0x{line[err.start]:02X}")
     # Every line decoded on its own, so the file changed after pandas failed to read it.
-    return InputDataError("validation.not_utf8", file=str(path), line=line_number, byte="?")
+    return InputDataError(key, file=str(path), line=line_number, byte="?")
 
 
-def _csv_parse_error(path: Path, expected: int, err: Exception) -> InputDataError:
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+def _csv_parse_error(path: Path, expected: int, err: Exception, codec: str) -> InputDataError:
+    with path.open("r", encoding=codec, newline="") as handle:
         reader = csv.reader(handle)
         try:
             for fields in reader:
@@ -575,6 +720,7 @@ def _to_raw_table(
     source_rows: np.ndarray,
     *,
     extra_columns: tuple[str, ...] | None = None,
+    encoding: str | None = None,
 ) -> RawTable:
     """Select the contract columns by name, add absent optional ones, drop the rest."""
     spec = TABLES[name]
@@ -611,4 +757,5 @@ def _to_raw_table(
         source_file=source_file,
         source_rows=np.asarray(source_rows, dtype=np.int64),
         extra_columns=tuple(extra_columns),
+        encoding=encoding,
     )

@@ -8,9 +8,10 @@ table, and :class:`TableCounts` checks it on construction.
 
 Rules run in a fixed order, and a row gets the reason of the first rule it fails:
 
-1. field rules: missing key, missing required value, value formats (ISO dates
-   only, plain decimal numbers, whole numbers, booleans), the table's own value
-   rules, then dates after ``as_of_limit``;
+1. field rules: missing key, missing required value, text longer than 1,000
+   characters, ids in scientific notation, value formats (ISO dates only, plain
+   decimal numbers, whole numbers, booleans), dates before 1900, the table's own
+   value rules, then dates after ``as_of_limit``;
 2. duplicates among the rows still accepted: exact copies are dropped and counted,
    and rows that share a key with different content are all quarantined;
 3. references: the customer must be accepted, because customers are validated
@@ -20,8 +21,9 @@ Rules run in a fixed order, and a row gets the reason of the first rule it fails
    payments, and invoice rows before credit notes.
 
 Values are first stripped of surrounding spaces, and the texts in
-:data:`MISSING_TOKENS` count as missing. Formats are never guessed: ``3/1/2013``
-is an invalid date and ``1,234.56`` an invalid number.
+:data:`MISSING_TOKENS` count as missing. Full-width digits and signs (``１２３``)
+in numbers, dates and booleans are read as their ASCII forms. Formats are never
+guessed: ``3/1/2013`` is an invalid date and ``1,234.56`` an invalid number.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MISSING_TOKENS = frozenset({"", "NA", "NaN", "null", "NULL"})
+MISSING_TOKENS = frozenset({"", "NA", "NaN", "nan", "null", "NULL"})
 """Texts (after stripping surrounding spaces) that mean a value is missing."""
 
 QUARANTINE_COLUMNS = (
@@ -154,18 +156,25 @@ class ValidationResult:
         Row counts per table.
     base_currency : str
         Currency of every converted amount.
+    inputs : dict of str to dict
+        Per table, how its source was read: ``encoding`` (CSV only, else None) and
+        ``ignored_columns``, the unknown columns left out.
     """
 
     clean: dict[str, pd.DataFrame]
     quarantine: dict[str, pd.DataFrame]
     counts: dict[str, TableCounts]
     base_currency: str
+    inputs: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def to_report(self) -> dict[str, object]:
         """Return the content of ``validation_report.json``."""
         return {
             "base_currency": self.base_currency,
-            "tables": {name: counts.to_dict() for name, counts in self.counts.items()},
+            "tables": {
+                name: {**counts.to_dict(), **self.inputs.get(name, {})}
+                for name, counts in self.counts.items()
+            },
         }
 
 
@@ -258,8 +267,12 @@ def validate_tables(
         context.remember(name, clean[name])
         _log_counts(name, counts[name])
 
+    inputs = {
+        name: {"encoding": raw[name].encoding, "ignored_columns": list(raw[name].extra_columns)}
+        for name in TABLE_ORDER
+    }
     result = ValidationResult(
-        clean=clean, quarantine=quarantine, counts=counts, base_currency=base_currency
+        clean=clean, quarantine=quarantine, counts=counts, base_currency=base_currency, inputs=inputs
     )
     check_reject_shares(result, max_reject_share=max_reject_share, quarantine_dir=quarantine_dir)
     return result
@@ -440,12 +453,22 @@ class _TableWork:
         self.records.append(pd.DataFrame(record, index=positions))
 
 
+# Values longer than this are cut in reason messages, but the quarantine row keeps the full text.
+_MAX_MESSAGE_VALUE = 80
+
+
 def _texts_at(values: object, positions: np.ndarray) -> list[str] | str:
     """Return the values at ``positions`` as message text (missing as empty text)."""
     if not isinstance(values, pd.Series):
-        return str(values)
+        return _shorten(str(values))
     selected = values.to_numpy(dtype=object)[positions]
-    return ["" if pd.isna(item) else str(item) for item in selected]
+    return ["" if pd.isna(item) else _shorten(str(item)) for item in selected]
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= _MAX_MESSAGE_VALUE:
+        return text
+    return text[:_MAX_MESSAGE_VALUE] + "…"
 
 
 def _check_arguments(raw: Mapping[str, RawTable], base_currency: object, max_reject_share: object) -> None:

@@ -23,6 +23,20 @@ _REASON_TEXTS = {
         _ROW + "required column '{column}' is empty. Fill in a value for {column}.",
         _ROW_ZH + "必填列“{column}”为空。请为 {column} 填写值。",
     ),
+    "value_too_long": (
+        _ROW + "{column} is {length} characters long, more than the {max_length} any value "
+        "of the contract may have (it starts '{value}'). Correct the value; a quote "
+        "that is never closed can also join many lines into one value.",
+        _ROW_ZH + "{column} 长 {length} 个字符，超过数据约定允许的 {max_length} 个字符"
+        "（开头为“{value}”）。请更正该值；未闭合的引号也可能把多行合并成一个值。",
+    ),
+    "scientific_notation_id": (
+        _ROW + "{column} '{value}' is an id written in scientific notation, as Excel "
+        "shows long numbers, so its last digits are lost. Format the column as Text in "
+        "Excel, enter the full id and export again.",
+        _ROW_ZH + "{column} 的值“{value}”是以科学计数法书写的编号（Excel 显示长数字的方式），"
+        "其末尾数字已丢失。请在 Excel 中将该列设为“文本”格式，填写完整编号后重新导出。",
+    ),
     "invalid_date": (
         _ROW + "{column} '{value}' is not an ISO date. Write the date as YYYY-MM-DD "
         "(for example 2024-03-01), because other date formats are never guessed.",
@@ -44,6 +58,14 @@ _REASON_TEXTS = {
         "(1/0 and yes/no are also accepted).",
         _ROW_ZH + "{column} 的值“{value}”不是布尔值。请填写 true 或 false（也接受 1/0、yes/no）。",
     ),
+    "implausible_date": (
+        _ROW + "{column} {value} is before 1900-01-01, which no record can be. A "
+        "spreadsheet writes such dates for an empty cell. Enter the real date as "
+        "YYYY-MM-DD, or leave the cell empty if the column is optional.",
+        _ROW_ZH + "{column} 的日期 {value} 早于 1900-01-01，任何记录都不可能如此。"
+        "电子表格会为空单元格写出这类日期。请按 YYYY-MM-DD 填写实际日期；"
+        "如该列为选填，请留空。",
+    ),
     "negative_value": (
         _ROW + "{column} {value} is negative. Enter 0 or a positive value.",
         _ROW_ZH + "{column} 的值 {value} 为负数。请填写 0 或正数。",
@@ -58,6 +80,12 @@ _REASON_TEXTS = {
         _ROW + "invoice amount {value} is negative. Correct the amount, or enter the "
         "reduction as a credit_note row with a reference_id.",
         _ROW_ZH + "发票金额 {value} 为负数。请更正金额，或将冲减录为带 reference_id 的 credit_note 行。",
+    ),
+    "zero_invoice_amount": (
+        _ROW + "invoice amount {value} is zero. Enter the invoiced amount, or remove the "
+        "row if nothing was invoiced (an export may write 0 for an empty amount).",
+        _ROW_ZH + "发票金额 {value} 为零。请填写开票金额；如未开票，请删除该行"
+        "（导出时可能把空金额写成 0）。",
     ),
     "credit_note_not_negative": (
         _ROW + "credit note amount {value} is not negative. Enter a credit note with a "

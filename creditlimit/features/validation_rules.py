@@ -6,6 +6,7 @@ The module docstring there gives the order in which the rules run.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,9 +20,20 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-_NUMBER_PATTERN = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-_INTEGER_PATTERN = r"[+-]?\d+(?:\.0*)?"
-_DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+# ASCII digits only: full-width digits are folded to ASCII before matching, and
+# other scripts' digits are rejected.
+_NUMBER_PATTERN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_INTEGER_PATTERN = r"[+-]?[0-9]+(?:\.0*)?"
+_DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# An id that Excel displayed as a number in scientific notation (1.23457E+11):
+# the digits past the mantissa are lost, so the original id cannot be recovered.
+_SCIENTIFIC_ID_PATTERN = r"[+-]?[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+"
+# No text value of the contract (ids, codes, names) is longer than this. Longer
+# text is a broken export, such as a whole file in one quoted field.
+_MAX_TEXT_LENGTH = 1000
+# No record of these tables is dated before 1900. Earlier dates come from
+# spreadsheet day zero (1899-12-30 or 1900-01-00) standing for an empty cell.
+_MIN_DATE = pd.Timestamp("1900-01-01")
 _BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 # Whole numbers beyond 2**53 lose digits in float64 on the way to int64.
 _MAX_INTEGER = 2.0**53
@@ -58,6 +70,7 @@ def _parse(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series | None]:
     """
     if kind == "str":
         return text, None
+    text = _fold_full_width(text)
     present = text.notna()
     if kind == "bool":
         values = text.str.lower().map(_BOOL_VALUES).astype("boolean")
@@ -76,6 +89,19 @@ def _parse(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series | None]:
         valid &= values.abs() <= _MAX_INTEGER
         values = values.where(valid).astype("Int64")
     return values, present & ~valid
+
+
+def _fold_full_width(text: pd.Series) -> pd.Series:
+    """Fold full-width digits, signs and letters (１２３．５, －５) to ASCII with NFKC.
+
+    Chinese input methods type full-width forms, and their meaning is the same as
+    ASCII's, so numbers, dates and booleans accept them. Text columns keep them.
+    """
+    non_ascii = text.notna() & ~text.str.isascii().astype(bool)
+    if not non_ascii.any():
+        return text
+    folded = text[non_ascii].map(lambda value: unicodedata.normalize("NFKC", value))
+    return text.where(~non_ascii, folded)
 
 
 # --- Rules ---------------------------------------------------------------------
@@ -103,12 +129,30 @@ def _apply_field_rules(work: _TableWork) -> None:
         work.reject(work.text[column].isna(), "missing_key", column)
     for column in spec.required:
         work.reject(work.text[column].isna(), "missing_value", column)
+    _apply_text_rules(work)
     typed = {}
     for column, kind in spec.columns.items():
         typed[column], invalid = _parse(work.text[column], kind)
         if invalid is not None:
             work.reject(invalid, _INVALID_CODES[kind], column)
     work.typed = pd.DataFrame(typed, index=work.index)
+    for column, kind in spec.columns.items():
+        if kind == "date":
+            work.reject(work.typed[column] < _MIN_DATE, "implausible_date", column)
+
+
+def _apply_text_rules(work: _TableWork) -> None:
+    """Reject text over :data:`_MAX_TEXT_LENGTH` characters and ids in scientific notation."""
+    for column in work.spec.columns:
+        length = work.text[column].str.len()
+        work.reject(
+            length > _MAX_TEXT_LENGTH, "value_too_long", column,
+            length=length.astype("Int64"), max_length=_MAX_TEXT_LENGTH,
+        )
+    for column in work.spec.columns:
+        if column.endswith("_id"):
+            scientific = work.text[column].str.fullmatch(_SCIENTIFIC_ID_PATTERN).astype(bool)
+            work.reject(scientific, "scientific_notation_id", column)
 
 
 def _customer_rules(work: _TableWork) -> None:
@@ -134,6 +178,8 @@ def _invoice_rules(work: _TableWork) -> None:
     is_invoice = document_type.eq("invoice")
     is_credit_note = document_type.eq("credit_note")
     work.reject(is_invoice & (typed["amount"] < 0), "negative_invoice_amount", "amount")
+    # An export often writes 0 for an empty amount, and a zero invoice has nothing to pay.
+    work.reject(is_invoice & (typed["amount"] == 0), "zero_invoice_amount", "amount")
     work.reject(is_credit_note & (typed["amount"] >= 0), "credit_note_not_negative", "amount")
     work.reject(
         is_credit_note & typed["reference_id"].isna(), "credit_note_without_reference", "reference_id"

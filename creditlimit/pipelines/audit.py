@@ -95,8 +95,9 @@ def approve_decision(*, params_path: Path, decision_id: str, by: str, note: str)
     from creditlimit.serving.approvals import approve
 
     url = _intact_ledger_url(params_path)
-    approve(url, decision_id, by=by, note=note)
-    print(translate("audit.approved", decision_id=decision_id, by=by))
+    record = approve(url, decision_id, by=by, note=note)
+    _republish_effective_limits(params_path, url, decision_id)
+    print(translate("audit.approved", decision_id=record["decision_id"], by=by))
 
 
 def reject_decision(*, params_path: Path, decision_id: str, by: str, reason: str) -> None:
@@ -105,6 +106,7 @@ def reject_decision(*, params_path: Path, decision_id: str, by: str, reason: str
 
     url = _intact_ledger_url(params_path)
     reject(url, decision_id, by=by, reason=reason)
+    _republish_effective_limits(params_path, url, decision_id)
     print(translate("audit.rejected", decision_id=decision_id, by=by, reason=reason))
 
 
@@ -161,6 +163,19 @@ def _customer_rows(path: Path, customer_id: str) -> list[dict]:
     frame = pd.read_parquet(path)
     frame = frame[frame["customer_id"] == customer_id]
     return [{k: v for k, v in record.items() if not _is_missing(v)} for record in frame.to_dict("records")]
+
+
+def _republish_effective_limits(params_path: Path, url: str, decision_id: str) -> None:
+    """Replace the published effective limits of the decision's as-of date, now that its outcome is known."""
+    from creditlimit.serving.approvals import effective_limits
+    from creditlimit.serving.ledger import read_records
+    from creditlimit.serving.publish import publish_to_database
+
+    decision = next(r for r in read_records(url) if r["decision_id"] == decision_id and r["kind"] == "decision")
+    as_of = dt.date.fromisoformat(decision["as_of"])
+    frame = effective_limits(url, as_of=as_of).rename(columns={"as_of": "decided_as_of"})
+    database_url = str(section(load_params(params_path), "score.database_url"))
+    publish_to_database(database_url, {"effective_limits": frame}, as_of=as_of, run_id=decision["run_id"])
 
 
 def _manifest_anchors(scores_root: Path) -> list[dict]:

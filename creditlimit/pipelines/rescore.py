@@ -42,7 +42,6 @@ register({
         "en": "Rescoring as of {as_of} finished in {seconds:.1f} s: outputs in {scores}, report {report}.",
         "zh_CN": "评估日 {as_of} 的重新评分已完成，用时 {seconds:.1f} 秒：结果位于 {scores}，报告 {report}。",
     },
-    "rescore.no_report": {"en": "(no report: the report step is not available)", "zh_CN": "（无报告：报告步骤不可用）"},
 })
 
 
@@ -70,7 +69,7 @@ def use_json_logs() -> None:
         handler.setFormatter(JsonLogFormatter())
 
 
-def run(*, params_path: Path, as_of: dt.date | None, raw_dir: Path | None, interim_dir: Path,
+def run(*, params_path: Path, as_of: dt.date | None, raw_dir: Path | str | None, interim_dir: Path,
         scores_root: Path, reports_root: Path, model_alias: str | None, progress: bool | None = None) -> None:
     """Run every step for ``as_of`` under the lock of ``scores_root``."""
     from creditlimit.pipelines.run_lock import run_lock
@@ -83,10 +82,10 @@ def run(*, params_path: Path, as_of: dt.date | None, raw_dir: Path | None, inter
         with _steps(show_progress) as step:
             step("validate", lambda: _validate(params_path, raw_dir, interim_dir))
             step("score", lambda: _score(params_path, as_of, interim_dir, scores_root, model_alias))
-            report = step("report", lambda: _report(params_path, as_of, scores_root, reports_root))
+            report = step("report", lambda: _report(params_path, as_of, interim_dir, scores_root, reports_root))
     seconds = time.perf_counter() - started
     print(translate("rescore.done", as_of=as_of.isoformat(), seconds=seconds, scores=scores_root,
-                    report=report or translate("rescore.no_report")))
+                    report=report))
 
 
 @contextmanager
@@ -124,7 +123,7 @@ def _progress_bar(show: bool):
                     TimeElapsedColumn(), transient=True)
 
 
-def _validate(params_path: Path, raw_dir: Path | None, interim_dir: Path) -> None:
+def _validate(params_path: Path, raw_dir: Path | str | None, interim_dir: Path) -> None:
     from creditlimit.pipelines import validate
 
     validate.run(params_path=params_path, raw_dir=raw_dir, out_dir=interim_dir)
@@ -138,9 +137,10 @@ def _score(params_path: Path, as_of: dt.date, interim_dir: Path, scores_root: Pa
                      scores_root=scores_root, model_alias=model_alias)
 
 
-def _report(params_path: Path, as_of: dt.date, scores_root: Path, reports_root: Path) -> Path | None:
-    try:
-        from creditlimit.pipelines import report
-    except ImportError:
-        return None
-    return report.run(params_path=params_path, as_of=as_of, scores_root=scores_root, out_root=reports_root)
+def _report(params_path: Path, as_of: dt.date, interim_dir: Path, scores_root: Path, reports_root: Path) -> Path:
+    from creditlimit.pipelines import report
+
+    # The report reads the model record and training table that `creditlimit train` wrote.
+    return report.run(params_path=params_path, as_of=as_of, scores_root=scores_root,
+                      clean_dir=interim_dir / "clean", models_dir=Path("data/models"),
+                      training_path=Path("data/features/training.parquet"), out_root=reports_root)

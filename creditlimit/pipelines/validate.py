@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from creditlimit.errors import InputDataError
 from creditlimit.i18n import register, translate
 from creditlimit.pipelines.params import load_params, section
 
-__all__ = ["run"]
+__all__ = ["is_database_url", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,19 @@ register({
 })
 
 
-def run(*, params_path: Path, raw_dir: Path | None, out_dir: Path) -> None:
-    """Validate the raw folder named by ``raw_dir`` or params ``data.raw_dir``."""
-    from creditlimit.features.loading import read_raw_folder
+def is_database_url(source: str) -> bool:
+    """Tell a SQLAlchemy URL (``dialect[+driver]://...``) from a folder path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) is not None
+
+
+def run(*, params_path: Path, raw_dir: Path | str | None, out_dir: Path) -> None:
+    """Validate the raw tables named by ``raw_dir`` or params ``data.raw_dir``.
+
+    The source is a folder of CSV or Parquet files, or a SQLAlchemy database URL
+    (``sqlite:///...``, ``postgresql+psycopg://...``) whose tables carry the
+    canonical names and columns.
+    """
+    from creditlimit.features.loading import read_raw_folder, read_sql_tables
     from creditlimit.features.validation import (
         ValidationParams,
         validate_tables,
@@ -37,10 +48,13 @@ def run(*, params_path: Path, raw_dir: Path | None, out_dir: Path) -> None:
     )
 
     params = load_params(params_path)
-    raw_dir = raw_dir or Path(section(params, "data.raw_dir"))
+    raw_dir = str(raw_dir or section(params, "data.raw_dir"))
     validation = ValidationParams.from_mapping(section(params, "validation"))
     started = time.perf_counter()
-    raw = read_raw_folder(raw_dir)
+    if is_database_url(raw_dir):
+        raw = read_sql_tables(raw_dir)
+    else:
+        raw = read_raw_folder(Path(raw_dir), encoding=section(params, "data").get("encoding", "auto"))
     try:
         result = validate_tables(
             raw,

@@ -29,6 +29,7 @@ __all__ = [
     "approval_queue",
     "decision_records",
     "effective_limits",
+    "find_run_anchor",
     "record_run_decisions",
     "reject",
 ]
@@ -119,17 +120,28 @@ def decision_records(limits: pd.DataFrame, *, run_id: str, made_by: str,
 
 
 def record_run_decisions(url: str, limits: pd.DataFrame, *, run_id: str, made_by: str,
-                         params: ApprovalParams) -> int:
-    """Append a run's decisions unless the ledger already has them; return the number appended.
+                         params: ApprovalParams) -> dict:
+    """Append a run's decisions unless the ledger already has them; return the run's ledger anchor.
 
     The run id is a hash of the inputs, params and model, so scoring the same
-    inputs again appends nothing: reruns stay idempotent.
+    inputs again appends nothing: reruns stay idempotent. The anchor names the
+    sequence number and hash of the run's last decision record, the same on
+    every rerun, so the run manifest can carry it and ``audit verify`` can check it.
     """
-    if any(record["kind"] == DECISION and record.get("run_id") == run_id for record in read_records(url)):
-        return 0
-    records = decision_records(limits, run_id=run_id, made_by=made_by, params=params)
-    append_records(url, records)
-    return len(records)
+    anchor = find_run_anchor(url, run_id)
+    if anchor is None:
+        append_records(url, decision_records(limits, run_id=run_id, made_by=made_by, params=params))
+        anchor = find_run_anchor(url, run_id)
+    return anchor or {"run_id": run_id, "count": 0, "hash": "", "decisions": 0}
+
+
+def find_run_anchor(url: str, run_id: str) -> dict | None:
+    """Return the ledger anchor of a run already recorded, or None (replay appends nothing)."""
+    existing = [r for r in read_records(url) if r["kind"] == DECISION and r.get("run_id") == run_id]
+    if not existing:
+        return None
+    return {"run_id": run_id, "count": existing[-1]["seq"], "hash": existing[-1]["hash"],
+            "decisions": len(existing)}
 
 
 def approve(url: str, decision_id: str, *, by: str, note: str = "") -> dict:

@@ -43,7 +43,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Tables written by publish_to_database, in the order they are written.
-DATABASE_TABLES = ("credit_limits", "risk_flags", "reason_codes")
+DATABASE_TABLES = ("credit_limits", "risk_flags", "reason_codes", "effective_limits")
 PARQUET_COMPRESSION = "zstd"
 
 register({
@@ -79,16 +79,6 @@ register({
             "Publish the outputs of the matching run."
         ),
         "zh_CN": "无法发布表 {table}：其 {column} 列的值为 {found}，而本次运行为 {expected}。请发布对应运行的输出。",
-    },
-    "publish.column_not_in_table": {
-        "en": (
-            "Cannot publish table {table} to {url}: the database table has no columns {columns}. "
-            "Add them to the table (ALTER TABLE) or publish to a new database. Nothing was changed."
-        ),
-        "zh_CN": (
-            "无法将表 {table} 发布到 {url}：数据库表中没有列 {columns}。"
-            "请在表中添加这些列（ALTER TABLE）或发布到新数据库。数据库未作任何修改。"
-        ),
     },
     "publish.unsupported_column": {
         "en": (
@@ -288,11 +278,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         raise PublishError("publish.write_failed", path=path, error=error) from error
 
 
-def write_manifest(manifest: Mapping[str, object], path: Path) -> None:
+def write_manifest(manifest: Mapping[str, object], path: Path, *, sort_keys: bool = True) -> None:
     """Write ``manifest`` as JSON with sorted keys, indent 2 and a trailing newline.
 
     Dates become ISO text, paths text, numpy scalars plain numbers, tuples lists
     and NaN or infinite floats null. Non-ASCII text is written as is (UTF-8).
+    ``sort_keys=False`` keeps the mappings' own order (params whose order matters).
 
     Raises
     ------
@@ -300,7 +291,7 @@ def write_manifest(manifest: Mapping[str, object], path: Path) -> None:
         If a value has no JSON form, or the file cannot be written.
     """
     path = Path(path)
-    text = json.dumps(_json_ready(manifest, "manifest"), sort_keys=True, indent=2, ensure_ascii=False)
+    text = json.dumps(_json_ready(manifest, "manifest"), sort_keys=sort_keys, indent=2, ensure_ascii=False)
     try:
         with _replace_when_done(path) as temp_path:
             temp_path.write_text(text + "\n", encoding="utf-8")
@@ -436,7 +427,7 @@ def _replace_rows(connection: sa.Connection, name: str, frame: pd.DataFrame, as_
     table = _existing_or_new_table(connection, name, frame)
     extra = [column for column in frame.columns if column not in table.columns]
     if extra:
-        raise PublishError("publish.column_not_in_table", table=name, url=url, columns=extra)
+        table = _add_columns(connection, table, frame, extra)
 
     deleted = connection.execute(sa.delete(table).where(table.c.as_of == as_of)).rowcount
     records = _records(frame)
@@ -444,6 +435,22 @@ def _replace_rows(connection: sa.Connection, name: str, frame: pd.DataFrame, as_
         connection.execute(sa.insert(table), records)
     logger.info("table %s: replaced %d rows of %s with %d", name, deleted, as_of, len(records))
     return len(records)
+
+
+def _add_columns(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame, columns: list[str]) -> sa.Table:
+    """Add nullable columns that a newer version writes; earlier runs' rows hold NULL there.
+
+    Runs inside the publishing transaction, so a later failure also undoes the
+    ALTER TABLE (SQLite and PostgreSQL both roll back DDL).
+    """
+    preparer = connection.dialect.identifier_preparer
+    for column in columns:
+        sql_type = _sql_type(frame[column], table.name, column).compile(dialect=connection.dialect)
+        connection.exec_driver_sql(
+            f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN {preparer.quote(column)} {sql_type}"
+        )
+        logger.info("table %s: added column %s %s", table.name, column, sql_type)
+    return sa.Table(table.name, sa.MetaData(), autoload_with=connection)
 
 
 def _existing_or_new_table(connection: sa.Connection, name: str, frame: pd.DataFrame) -> sa.Table:

@@ -129,24 +129,35 @@ def test_read_table_file_empty_file(tmp_path):
         read_table_file(path, table="customers")
 
 
-def test_read_table_file_gbk_rejected(tmp_path):
-    """A GBK-encoded CSV raises an error naming the file, the line and the fix (save as UTF-8)."""
+def test_read_table_file_gbk_detected(tmp_path):
+    """A GBK-encoded CSV (Chinese Excel's export) is read as GB18030 with a warning."""
+    text = f"{CUSTOMER_HEADER},name\r\nC001,retail,2023-01-01,30,CNY,Acme\r\nC002,retail,2023-01-01,30,CNY,华为\r\n"
+    path = _write_text(tmp_path / "customers.csv", text, encoding="gbk")
+
+    table = read_table_file(path, table="customers")
+
+    assert table.frame["name"].tolist() == ["Acme", "华为"]
+    assert table.encoding == "gb18030"
+
+
+def test_read_table_file_gbk_rejected_when_utf8_forced(tmp_path):
+    """With encoding utf-8 a GBK file raises an error naming the file, the line and both fixes."""
     text = f"{CUSTOMER_HEADER},name\nC001,retail,2023-01-01,30,CNY,Acme\nC002,retail,2023-01-01,30,CNY,华为\n"
     path = _write_text(tmp_path / "customers.csv", text, encoding="gbk")
 
     with pytest.raises(InputDataError, match=r"customers\.csv line 3: the text is not valid UTF-8 "
-                       r"\(byte 0xBB .*GBK.*Save the file as UTF-8"):
-        read_table_file(path, table="customers")
-    with use_locale("zh_CN"), pytest.raises(InputDataError, match=r"customers\.csv 第 3 行：文本不是有效的 UTF-8 编码.*GBK.*另存为 UTF-8"):
-        read_table_file(path, table="customers")
+                       r"\(byte 0xBB .*GBK.*Save the file as UTF-8.*data\.encoding"):
+        read_table_file(path, table="customers", encoding="utf-8")
+    with use_locale("zh_CN"), pytest.raises(InputDataError, match=r"customers\.csv 第 3 行：文本不是有效的 UTF-8 编码.*GBK.*另存为 UTF-8.*data\.encoding"):
+        read_table_file(path, table="customers", encoding="utf-8")
 
 
-def test_read_table_file_gbk_header_rejected(tmp_path):
+def test_read_table_file_gbk_header_rejected_when_utf8_forced(tmp_path):
     """A GBK byte in the header row is reported on line 1."""
     path = _write_text(tmp_path / "customers.csv", f"{CUSTOMER_HEADER},名称\n", encoding="gbk")
 
     with pytest.raises(InputDataError, match=r"customers\.csv line 1: the text is not valid UTF-8"):
-        read_table_file(path, table="customers")
+        read_table_file(path, table="customers", encoding="UTF8")
 
 
 def test_read_table_file_utf8_bom_accepted(tmp_path):

@@ -27,6 +27,7 @@ TINY_OVERLAY = {
     # 3 out-of-time months of 400 customers give a noisy KS (0.31 measured).
     "train.gates.min_oot_ks": 0.2,
     "score.as_of": "2025-01-01",
+    "score.previous_as_of": "2024-12-01",
 }
 
 
@@ -59,9 +60,10 @@ def make_workspace(root: Path, overlay: dict) -> Path:
     return workspace
 
 
-def run_in(workspace: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_in(workspace: Path, *args: str, check: bool = True,
+           extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run a command in the workspace and show its output when it fails."""
-    result = subprocess.run(list(args), cwd=workspace, env=pipeline_env(workspace),
+    result = subprocess.run(list(args), cwd=workspace, env={**pipeline_env(workspace), **(extra_env or {})},
                             capture_output=True, text=True, timeout=1200)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"

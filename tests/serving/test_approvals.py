@@ -56,8 +56,11 @@ def test_decision_record_fields():
 
 def test_rerun_appends_nothing(url):
     count = len(read_records(url))
-    assert record_run_decisions(url, _limits(), run_id="run1", made_by="system", params=PARAMS) == 0
+    anchor = record_run_decisions(url, _limits(), run_id="run1", made_by="system", params=PARAMS)
     assert len(read_records(url)) == count
+    assert anchor["count"] == 5
+    assert anchor["decisions"] == 5
+    assert anchor["hash"] == read_records(url)[4]["hash"]
 
 
 def test_queue_lists_pending_decisions(url):

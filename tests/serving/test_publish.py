@@ -300,19 +300,35 @@ def test_publish_to_database_replaces_same_as_of(tmp_path):
 
 
 def test_publish_to_database_failure_rolls_back(tmp_path):
-    """A failure on the second table leaves the first table's previous rows intact."""
+    """A failure on the second table leaves the first table's previous rows and columns intact."""
     url = f"sqlite:///{tmp_path / 'scores.db'}"
     publish_to_database(url, {"credit_limits": limits_frame(), "risk_flags": flags_frame()},
                         as_of=AS_OF, run_id="run-1")
     before = {name: read_table(url, name) for name in ("credit_limits", "risk_flags")}
 
-    broken_flags = flags_frame().assign(extra_column=["x"])
-    with pytest.raises(PublishError, match=r"risk_flags .* has no columns \['extra_column'\]"):
+    broken_flags = flags_frame().assign(extra_column=["x"], payload=[object()])
+    with pytest.raises(PublishError, match=r"column payload holds mixed values"):
         publish_to_database(
             url, {"credit_limits": limits_frame(customers=("C7",)), "risk_flags": broken_flags},
             as_of=AS_OF, run_id="run-2",
         )
     assert {name: read_table(url, name) for name in ("credit_limits", "risk_flags")} == before
+    engine = sa.create_engine(url)
+    try:
+        columns = [column["name"] for column in sa.inspect(engine).get_columns("risk_flags")]
+    finally:
+        engine.dispose()
+    assert "extra_column" not in columns
+
+
+def test_publish_to_database_adds_new_columns(tmp_path):
+    """A column that a newer version writes is added; earlier rows hold NULL there."""
+    url = f"sqlite:///{tmp_path / 'scores.db'}"
+    publish_to_database(url, {"credit_limits": limits_frame()}, as_of=date(2025, 12, 1), run_id="run-1")
+    publish_to_database(url, {"credit_limits": limits_frame().assign(scale_version="v2")},
+                        as_of=AS_OF, run_id="run-2")
+    rows = read_table(url, "credit_limits")
+    assert [row[-1] for row in rows] == [None, None, "v2", "v2"]
 
 
 def test_publish_to_database_failed_first_run_creates_nothing(tmp_path):
