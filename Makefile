@@ -18,12 +18,13 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/dvc repro
 	$(BIN)/creditlimit summary
+	$(BIN)/creditlimit report --print-path
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(if $(FAST),-m "not slow",) -p no:cacheprovider

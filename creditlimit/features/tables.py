@@ -215,6 +215,10 @@ def create_invoice_balances(
     customer's exposure on the days before ``applied_on``.
     """
     require_tables(con, ("invoices", "payments"))
+    # The score stage asks twice for the same day (features, then recent behaviour).
+    if _balances_cover(con, first_day, last_day):
+        logger.debug("Invoice balances for %s..%s already built", first_day, last_day)
+        return
     started = time.perf_counter()
     con.execute(_INVOICES_SQL)
     con.execute(_REDUCTIONS_SQL, {"last_day": last_day})
@@ -224,7 +228,23 @@ def create_invoice_balances(
     unmatched = con.execute("SELECT count(*) FROM unallocated_reductions WHERE applied_on IS NULL").fetchall()[0][0]
     if unmatched:
         logger.info("%d payments or credit notes match no invoice; they reduce open_exposure only", unmatched)
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        con.execute("CREATE OR REPLACE TEMP TABLE _invoice_balances_days AS SELECT $first_day AS first_day, "
+                    "$last_day AS last_day", {"first_day": first_day, "last_day": last_day})
     logger.debug("Invoice balances built in %.2f s", time.perf_counter() - started)
+
+
+def _balances_cover(con: duckdb.DuckDBPyConnection, first_day: dt.date, last_day: dt.date) -> bool:
+    """Tell whether ``invoice_balances`` was last built on this DuckDB connection for exactly these days."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return False
+    built = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_invoice_balances_days'"
+    ).fetchone()[0]
+    if not built:
+        return False
+    days = con.execute("SELECT first_day, last_day FROM _invoice_balances_days").fetchone()
+    return tuple(days) == (first_day, last_day)
 
 
 # Invoices get an integer key (the temp table's rowid) so the joins and windows

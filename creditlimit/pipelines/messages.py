@@ -70,8 +70,8 @@ HELP: dict[str, dict[str, str]] = {
         "zh_CN": "台账金额所用的币种代码（原文件未注明币种）。",
     },
     "cli.opt_raw": {
-        "en": "Folder of raw canonical tables (default: params data.raw_dir).",
-        "zh_CN": "原始标准数据表所在目录（默认取参数 data.raw_dir）。",
+        "en": "Folder of raw canonical tables, or a database URL such as postgresql+psycopg://... (default: params data.raw_dir).",
+        "zh_CN": "原始标准数据表所在目录，或数据库 URL（如 postgresql+psycopg://...）（默认取参数 data.raw_dir）。",
     },
     "cli.opt_clean": {"en": "Folder of validated tables.", "zh_CN": "已校验数据表所在目录。"},
     "cli.opt_training": {"en": "Training snapshot table (Parquet).", "zh_CN": "训练快照表（Parquet）。"},

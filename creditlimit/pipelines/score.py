@@ -9,6 +9,7 @@ import logging
 import subprocess
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,24 @@ from creditlimit.i18n import register, translate
 from creditlimit.pipelines.mlflow_settings import mlflow_settings
 from creditlimit.pipelines.params import load_params, params_hash, section
 
-__all__ = ["run", "print_existing_summary", "output_dir"]
+__all__ = ["run", "score_book", "ScoredBook", "print_existing_summary", "output_dir"]
 
 log = logging.getLogger(__name__)
 
-SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "label", "policy", "flags", "score", "mlflow")
+SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "label", "policy", "flags", "explain", "score", "mlflow")
+# Params that say where outputs go; they are left out of the params hash and run id.
+DESTINATION_KEYS = ("score.database_url", "ledger.database_url", "ledger.archive_dir")
 # Scoring later than this after the newest record would treat every open
 # invoice as long overdue and every statement as stale.
 MAX_DAYS_AFTER_DATA = 62
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
+ENGINES = ("local", "spark")
 
 register({
+    "score.replay_not_in_ledger": {
+        "en": "The replayed run got run id {run_id}, which the decision ledger does not hold: the archived inputs, params or model differ from the original run.",
+        "zh_CN": "重放得到的运行编号为 {run_id}，决策台账中没有该编号：归档的输入、参数或模型与原运行不同。",
+    },
     "score.summary": {
         "en": (
             "Scored {customers} customers as of {as_of} with {model} version {version}.\n"
@@ -50,6 +58,10 @@ register({
         ),
     },
     "score.no_flags": {"en": "none", "zh_CN": "无"},
+    "score.unknown_engine": {
+        "en": "--engine must be one of {known}; got {engine!r}.",
+        "zh_CN": "--engine 必须是 {known} 之一；实际为 {engine!r}。",
+    },
     "score.no_customers": {
         "en": "No customer was onboarded before {as_of} in {clean_dir}; nothing to score. Check --as-of or the input data.",
         "zh_CN": "{clean_dir} 中没有在 {as_of} 之前建立合作的客户，无可评分对象。请检查 --as-of 或输入数据。",
@@ -70,6 +82,16 @@ register({
         "en": "Parameter score.{name} must be a whole number >= 1; got {value!r}.",
         "zh_CN": "参数 score.{name} 必须是大于等于 1 的整数；实际为 {value!r}。",
     },
+    "score.invalid_previous_as_of": {
+        "en": (
+            "Parameter score.previous_as_of must be a date YYYY-MM-DD before score.as_of ({as_of}), "
+            "or null; got {value!r}. The demo scores that earlier date first, so runs can be compared."
+        ),
+        "zh_CN": (
+            "参数 score.previous_as_of 必须是早于 score.as_of（{as_of}）的 YYYY-MM-DD 日期，或为 null；"
+            "实际为 {value!r}。演示流程会先对该日期评分，以便比较前后两次结果。"
+        ),
+    },
     "score.no_run": {
         "en": "No scoring output for {as_of} in {path}. Run `creditlimit score --as-of {as_of}` first.",
         "zh_CN": "{path} 中没有 {as_of} 的评分结果。请先运行 `creditlimit score --as-of {as_of}`。",
@@ -82,26 +104,99 @@ def output_dir(scores_root: Path, as_of: dt.date) -> Path:
     return scores_root / f"as_of={as_of.isoformat()}"
 
 
+@dataclass(frozen=True)
+class ScoredBook:
+    """One scoring of the whole book, held in memory: the scorer's result and its manifest."""
+
+    result: Any
+    manifest: dict[str, Any]
+    base_currency: str
+    timings: dict[str, float]
+
+
 def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_root: Path,
-        model_alias: str | None) -> Path:
-    """Score every customer as of ``as_of`` and publish the outputs atomically."""
-    from creditlimit.features.labels import LabelDefinition
-    from creditlimit.features.snapshots import build_features
-    from creditlimit.features.tables import clean_table_paths, connect_tables
-    from creditlimit.models.master_scale import MasterScale
-    from creditlimit.models.registry import load_model
-    from creditlimit.serving.flags import FlagParams
-    from creditlimit.serving.policy import PolicyParams
+        model_alias: str | None, engine: str = "local", model_version: int | None = None,
+        replay: bool = False) -> Path:
+    """Score every customer as of ``as_of`` and publish the outputs atomically.
+
+    ``engine`` is ``local`` (DuckDB and pandas in this process) or ``spark``
+    (:mod:`creditlimit.serving.spark_engine`); both give the same outputs.
+    ``model_version`` pins the registered version instead of the alias's current
+    one, and ``replay`` only looks the run's decisions up in the ledger instead of
+    appending them (both for ``creditlimit replay``).
+    """
+    from creditlimit.serving.approvals import effective_limits, find_run_anchor, record_run_decisions
+    from creditlimit.serving.archive import archive_files
+    from creditlimit.serving.ledger_settings import LedgerSettings
     from creditlimit.serving.previous_run import find_previous_run
-    from creditlimit.serving.scorer import score_portfolio
 
     params = load_params(params_path)
     score_params = section(params, "score")
+    _check_previous_as_of(score_params)
     as_of = as_of or dt.date.fromisoformat(str(score_params["as_of"]))
+    previous = find_previous_run(scores_root, as_of)
+    if engine not in ENGINES:
+        raise ParamsError("score.unknown_engine", engine=engine, known=", ".join(ENGINES))
+    if engine == "spark":
+        from creditlimit.serving.spark_engine import score_book_spark as score_book_with
+    else:
+        score_book_with = score_book
+    extra = {} if model_version is None else {"model_version": model_version}
+    book = score_book_with(params, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias, previous=previous,
+                           **extra)
+    result, manifest, timings = book.result, book.manifest, dict(book.timings)
+
+    started = time.perf_counter()
+    final_dir = output_dir(scores_root, as_of)
+    # Order for crash safety: archive and ledger first (both idempotent per run id),
+    # then the run folder (one atomic swap), then the database (one transaction).
+    ledger = LedgerSettings.from_params(params)
+    archive_files(clean_dir.parent, manifest["interim_files"], ledger.archive_dir)
+    if replay:
+        manifest["ledger"] = find_run_anchor(ledger.database_url, manifest["run_id"])
+        if manifest["ledger"] is None:
+            raise InputDataError("score.replay_not_in_ledger", run_id=manifest["run_id"])
+    else:
+        manifest["ledger"] = record_run_decisions(ledger.database_url, result.limits, run_id=manifest["run_id"],
+                                                  made_by=ledger.made_by, params=ledger.approvals)
+    if previous is not None:
+        manifest["previous_run_id"] = previous.manifest.get("run_id")
+    _write_outputs(result, manifest, final_dir, params=params)
+    _publish(result, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"],
+             effective=effective_limits(ledger.database_url, as_of=as_of))
+    timings["write_and_publish_s"] = time.perf_counter() - started
+    log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
+    _append_run_log(scores_root, manifest, timings)
+
+    print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
+                       currency=book.base_currency))
+    return final_dir
+
+
+def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, model_alias: str | None,
+               previous=None, model_version: int | None = None) -> ScoredBook:
+    """Score every customer as of ``as_of`` under ``params`` without writing anything.
+
+    The stage publishes the result; ``creditlimit simulate`` compares two of them.
+    """
+    from creditlimit.features.labels import LabelDefinition
+    from creditlimit.features.quarantine import quarantine_summary
+    from creditlimit.features.recent_behaviour import recent_behaviour
+    from creditlimit.features.snapshots import build_features
+    from creditlimit.features.tables import clean_table_paths, connect_tables
+    from creditlimit.models.master_scale import MasterScale
+    from creditlimit.serving.model_guard import load_guarded_model
+    from creditlimit.serving.explain_params import ExplainParams
+    from creditlimit.serving.flags import FlagParams
+    from creditlimit.serving.policy import PolicyParams
+    from creditlimit.serving.scorer import score_portfolio
+
+    score_params = section(params, "score")
     alias = model_alias or str(score_params["model_alias"])
     policy = PolicyParams.from_mapping(section(params, "policy"))
     flag_params = FlagParams.from_mapping(section(params, "flags"))
-    master_scale = MasterScale.from_mapping(section(params, "policy.pd_upper_bounds"))
+    explain_params = ExplainParams.from_mapping(section(params, "explain"))
+    master_scale = MasterScale.from_mapping(section(params, "policy"))
     settings = mlflow_settings(params)
     top_k, batch_size = (_positive_int(score_params, name) for name in ("top_reasons", "batch_size"))
     base_currency = str(section(params, "data.base_currency"))
@@ -119,10 +214,20 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     )
     if features.empty:
         raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
+    # Flag inputs beside the features: recent behaviour and quarantined rows.
+    recent = recent_behaviour(con, as_of, months=flag_params.recent_months)
+    features = features.merge(recent, on="customer_id", how="left", validate="one_to_one")
+    quarantine = quarantine_summary(clean_dir.parent / "quarantine", as_of)
     timings["features_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    model = load_model(tracking_uri=settings.tracking_uri, model_name=settings.model_name, alias=alias)
+    # Gate tags, file location and signature are checked before the pyfunc is unpickled.
+    model = load_guarded_model(
+        tracking_uri=settings.tracking_uri, model_name=settings.model_name, alias=alias,
+        artifact_location=settings.artifact_location, features=features,
+        data_dirs=(clean_dir, section(params, "data").get("raw_dir", clean_dir)),
+        version=model_version,
+    )
     timings["model_load_s"] = time.perf_counter() - started
     if model.python_model.default_definition != definition:
         raise ModelError("score.definition_mismatch", model=model.name, version=model.version,
@@ -130,27 +235,32 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
                          params_definition=definition)
 
     manifest = _manifest(params, as_of=as_of, alias=alias, model=model, table_paths=table_paths)
-    previous = find_previous_run(scores_root, as_of)
     result = score_portfolio(
         features, model=model.python_model, master_scale=master_scale, policy=policy,
         flag_params=flag_params, as_of=as_of, run_id=manifest["run_id"],
         model_version=str(model.version), top_k=top_k, batch_size=batch_size,
-        base_currency=base_currency, previous=previous,
+        base_currency=base_currency, previous=previous, explain_params=explain_params,
+        quarantine=quarantine,
     )
     timings.update(result.timings)
     manifest["row_counts"] = _row_counts(result)
+    if previous is not None:
+        manifest["previous_as_of"] = previous.as_of.isoformat()
+    return ScoredBook(result=result, manifest=manifest, base_currency=base_currency, timings=timings)
 
-    started = time.perf_counter()
-    final_dir = output_dir(scores_root, as_of)
-    _write_outputs(result, manifest, final_dir)
-    _publish(result, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"])
-    timings["write_and_publish_s"] = time.perf_counter() - started
-    log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
-    _append_run_log(scores_root, manifest, timings)
 
-    print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
-                       currency=base_currency))
-    return final_dir
+def _check_previous_as_of(score_params: Mapping[str, Any]) -> None:
+    """Reject a ``score.previous_as_of`` that is not a date before ``score.as_of``."""
+    value = score_params.get("previous_as_of")
+    if value is None:
+        return
+    as_of = str(score_params["as_of"])
+    try:
+        valid = dt.date.fromisoformat(str(value)) < dt.date.fromisoformat(as_of)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ParamsError("score.invalid_previous_as_of", as_of=as_of, value=value)
 
 
 def print_existing_summary(*, params_path: Path, as_of: dt.date | None, scores_root: Path) -> None:
@@ -219,24 +329,50 @@ def _check_as_of_in_data(con, as_of: dt.date, clean_dir: Path) -> None:
 
 
 def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:
-    from creditlimit.serving.publish import file_sha256
+    from creditlimit.serving.archive import hash_interim_files
 
-    inputs = {name: {"path": str(path), "sha256": file_sha256(path)} for name, path in sorted(table_paths.items())}
+    interim_dir = _interim_dir(table_paths)
+    interim_files = hash_interim_files(interim_dir)
+    # Paths relative to the interim folder, so a replay from the archive records the same manifest.
+    inputs = {name: {"path": path.relative_to(interim_dir).as_posix(),
+                     "sha256": interim_files[path.relative_to(interim_dir).as_posix()]}
+              for name, path in sorted(table_paths.items())}
     model_record = {"name": model.name, "version": str(model.version), "run_id": model.run_id,
                     "uri": model.uri, "alias": alias,
                     "default_definition": model.python_model.default_definition}
-    phash = params_hash(params, SCORE_PARAM_SECTIONS)
+    phash = params_hash(_without_destinations(params), SCORE_PARAM_SECTIONS + ("ledger",))
     identity = json.dumps({"as_of": as_of.isoformat(), "model": model_record, "params": phash,
-                           "inputs": inputs}, sort_keys=True)
+                           "interim_files": interim_files}, sort_keys=True)
     return {
         "run_id": hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16],
         "as_of": as_of.isoformat(),
         "model": model_record,
         "params_hash": phash,
         "policy_version": str(section(params, "policy.version")),
+        "scale_version": str(section(params, "policy.scale_version")),
         "inputs": inputs,
+        "interim_files": interim_files,
         "code_version": _code_version(),
     }
+
+
+def _interim_dir(table_paths: Mapping[str, Path]) -> Path:
+    """Folder above the clean tables: it also holds the quarantine files and the validation report."""
+    return Path(next(iter(table_paths.values()))).parent.parent
+
+
+def _without_destinations(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy ``params`` without the database URLs, archive folder and file path: they do not change outputs."""
+    copied = json.loads(json.dumps(params, default=str))
+    copied.pop("_path", None)
+    for name in DESTINATION_KEYS:
+        *parents, leaf = name.split(".")
+        target = copied
+        for part in parents:
+            target = target.get(part, {})
+        if isinstance(target, dict):
+            target.pop(leaf, None)
+    return copied
 
 
 def _code_version() -> str:
@@ -257,7 +393,7 @@ def _row_counts(result) -> dict[str, Any]:
     }
 
 
-def _write_outputs(result, manifest, final_dir: Path) -> None:
+def _write_outputs(result, manifest, final_dir: Path, *, params: Mapping[str, Any]) -> None:
     from creditlimit.serving.publish import atomic_output_dir, write_csv, write_manifest, write_parquet
 
     with atomic_output_dir(final_dir) as tmp:
@@ -268,6 +404,8 @@ def _write_outputs(result, manifest, final_dir: Path) -> None:
         write_csv(result.flags, tmp / "flags.csv")
         for name, frame in sorted(result.extra.items()):
             write_parquet(frame, tmp / f"{name}.parquet")
+        # Every params value of the run, so `creditlimit replay` can score it again.
+        write_manifest(_without_destinations(params), tmp / "params.json", sort_keys=False)
         write_manifest(manifest, tmp / "manifest.json")
 
 
@@ -285,11 +423,13 @@ def _append_run_log(scores_root: Path, manifest: Mapping[str, Any], timings: Map
         handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def _publish(result, *, url: str, as_of: dt.date, run_id: str) -> None:
+def _publish(result, *, url: str, as_of: dt.date, run_id: str, effective: pd.DataFrame) -> None:
     from creditlimit.serving.publish import publish_to_database
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     reasons = result.explanations[result.explanations["text_en"].notna()]
     publish_to_database(url, {"credit_limits": result.limits, "risk_flags": result.flags,
-                              "reason_codes": reasons}, as_of=as_of, run_id=run_id)
+                              "reason_codes": reasons,
+                              "effective_limits": effective.rename(columns={"as_of": "decided_as_of"})},
+                        as_of=as_of, run_id=run_id)
