@@ -171,7 +171,7 @@ def _republish_effective_limits(params_path: Path, url: str, decision_id: str) -
     from creditlimit.serving.ledger import read_records
     from creditlimit.serving.publish import publish_to_database
 
-    decision = next(r for r in read_records(url) if r["decision_id"] == decision_id and r["kind"] == "decision")
+    decision = next(r for r in read_records(url, decision_id=decision_id) if r["kind"] == "decision")
     as_of = dt.date.fromisoformat(decision["as_of"])
     frame = effective_limits(url, as_of=as_of).rename(columns={"as_of": "decided_as_of"})
     database_url = str(section(load_params(params_path), "score.database_url"))

@@ -137,7 +137,7 @@ def record_run_decisions(url: str, limits: pd.DataFrame, *, run_id: str, made_by
 
 def find_run_anchor(url: str, run_id: str) -> dict | None:
     """Return the ledger anchor of a run already recorded, or None (replay appends nothing)."""
-    existing = [r for r in read_records(url) if r["kind"] == DECISION and r.get("run_id") == run_id]
+    existing = [r for r in read_records(url, run_id=run_id) if r["kind"] == DECISION]
     if not existing:
         return None
     return {"run_id": run_id, "count": existing[-1]["seq"], "hash": existing[-1]["hash"],
@@ -196,7 +196,7 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
 
 
 def _check_and_append(url: str, decision_id: str, *, kind: str, by: str, note: str) -> dict:
-    records = [r for r in read_records(url) if r["decision_id"] == decision_id]
+    records = read_records(url, decision_id=decision_id)
     decision = next((r for r in records if r["kind"] == DECISION), None)
     if decision is None:
         raise InputDataError("approvals.unknown_decision", decision_id=decision_id)

@@ -47,6 +47,7 @@ _RECORDS = sa.Table(
     sa.Column("decision_id", sa.String(200), nullable=False, index=True),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("customer_id", sa.String(200), index=True),
+    sa.Column("run_id", sa.String(200), index=True),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
@@ -160,6 +161,7 @@ def append_records(url: str, records: Iterable[Mapping[str, object]]) -> LedgerH
                 rows.append({
                     "seq": head.count + offset, "decision_id": str(record["decision_id"]),
                     "kind": str(record["kind"]), "customer_id": _optional_text(record.get("customer_id")),
+                    "run_id": _optional_text(record.get("run_id")),
                     "payload": payload, "prev_hash": last_hash, "hash": digest,
                 })
                 last_hash = digest
@@ -187,16 +189,18 @@ def ledger_head(url: str) -> LedgerHead:
     return LedgerHead(0, GENESIS_HASH) if row is None else LedgerHead(int(row.count), row.last_hash)
 
 
-def read_records(url: str, *, customer_id: str | None = None) -> list[dict]:
-    """Read records in sequence order, each with ``seq`` and ``hash`` added."""
+def read_records(url: str, *, customer_id: str | None = None, run_id: str | None = None,
+                 decision_id: str | None = None) -> list[dict]:
+    """Read records in sequence order, each with ``seq`` and ``hash`` added, optionally filtered by indexed columns."""
     engine = create_database_engine(url)
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table(_RECORDS.name):
                 return []
             query = sa.select(_RECORDS).order_by(_RECORDS.c.seq)
-            if customer_id is not None:
-                query = query.where(_RECORDS.c.customer_id == customer_id)
+            for column, value in (("customer_id", customer_id), ("run_id", run_id), ("decision_id", decision_id)):
+                if value is not None:
+                    query = query.where(_RECORDS.c[column] == value)
             rows = connection.execute(query).all()
     finally:
         engine.dispose()
@@ -245,7 +249,7 @@ def _chain_problem(rows) -> LedgerProblem | None:
 
 def _column_mismatch(row) -> str | None:
     payload = json.loads(row.payload)
-    for column in ("decision_id", "kind", "customer_id"):
+    for column in ("decision_id", "kind", "customer_id", "run_id"):
         expected = _optional_text(payload.get(column))
         if getattr(row, column) != expected:
             return column

@@ -110,7 +110,7 @@ def test_inserted_record_detected(ledger):
     with sqlite3.connect(path) as connection:
         prev = connection.execute("SELECT hash FROM decision_ledger WHERE seq = 3").fetchone()[0]
         connection.execute(
-            "INSERT INTO decision_ledger VALUES (4, 'FAKE', 'approved', NULL, ?, ?, ?)",
+            "INSERT INTO decision_ledger VALUES (4, 'FAKE', 'approved', NULL, NULL, ?, ?, ?)",
             (payload, prev, record_hash(prev, payload)),
         )
     problem = verify_ledger(url)
