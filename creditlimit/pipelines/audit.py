@@ -198,7 +198,9 @@ def _intact_ledger_url(params_path: Path) -> str:
 
 
 def _amount(value: object) -> str:
-    return "-" if value is None else f"{float(value):,.0f}"
+    if value is None or value != value:  # None or NaN: a new customer has no limit before
+        return "-"
+    return f"{float(value):,.0f}"
 
 
 def _is_missing(value: object) -> bool:

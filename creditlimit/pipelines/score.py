@@ -174,7 +174,7 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
 
 
 def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, model_alias: str | None,
-               previous=None, model_version: int | None = None) -> ScoredBook:
+               previous=None, model_version: int | None = None, what_if: bool = False) -> ScoredBook:
     """Score every customer as of ``as_of`` under ``params`` without writing anything.
 
     The stage publishes the result; ``creditlimit simulate`` compares two of them.
@@ -227,6 +227,8 @@ def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, mo
         artifact_location=settings.artifact_location, features=features,
         data_dirs=(clean_dir, section(params, "data").get("raw_dir", clean_dir)),
         version=model_version,
+        # A what-if run publishes nothing, so it may try a model that is not gated (a challenger).
+        require_passed_gates=not what_if,
     )
     timings["model_load_s"] = time.perf_counter() - started
     if model.python_model.default_definition != definition:

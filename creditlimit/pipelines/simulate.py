@@ -65,7 +65,7 @@ def run(*, params_path: Path, scenario_path: Path, as_of: dt.date | None, clean_
     # Both books are scored from the same data; neither sees a previous run, because
     # the comparison with it does not change a limit.
     baseline_book = score_book(current, as_of=as_of, clean_dir=clean_dir, model_alias=None)
-    scenario_book = score_book(scenario, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias)
+    scenario_book = score_book(scenario, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias, what_if=True)
 
     report = simulate_moves(
         baseline_book.result.limits, scenario_book.result.limits,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from creditlimit.errors import InputDataError, ParamsError
+from creditlimit.errors import ParamsError
 from creditlimit.i18n import register
 from creditlimit.serving.ledger import append_records, read_records
 
@@ -58,6 +58,10 @@ register({
     "approvals.same_person": {
         "en": "{by} made decision {decision_id} and cannot also check it. Another person must approve or reject it.",
         "zh_CN": "{by} 是决策 {decision_id} 的发起人，不能同时审核。请由其他人批准或拒绝。",
+    },
+    "approvals.superseded": {
+        "en": "Decision {decision_id} is superseded by decision {later} (as of {as_of}) for the same customer. Approve or reject the later one.",
+        "zh_CN": "决策 {decision_id} 已被同一客户的决策 {later}（评估日 {as_of}）取代。请审批较新的决策。",
     },
     "approvals.missing_name": {
         "en": "Give the approver's name with --by NAME.",
@@ -147,25 +151,31 @@ def find_run_anchor(url: str, run_id: str) -> dict | None:
 def approve(url: str, decision_id: str, *, by: str, note: str = "") -> dict:
     """Append an ``approved`` record for a queued decision and return it."""
     if not by.strip():
-        raise InputDataError("approvals.missing_name")
+        raise ParamsError("approvals.missing_name")
     return _check_and_append(url, decision_id, kind=APPROVED, by=by.strip(), note=note)
 
 
 def reject(url: str, decision_id: str, *, by: str, reason: str) -> dict:
     """Append a ``rejected`` record for a queued decision and return it."""
     if not by.strip():
-        raise InputDataError("approvals.missing_name")
+        raise ParamsError("approvals.missing_name")
     if not reason.strip():
-        raise InputDataError("approvals.missing_reason")
+        raise ParamsError("approvals.missing_reason")
     return _check_and_append(url, decision_id, kind=REJECTED, by=by.strip(), note=reason.strip())
 
 
 def approval_queue(url: str) -> pd.DataFrame:
-    """List decisions that need approval and have neither approval nor rejection."""
+    """List decisions that need approval, have neither approval nor rejection, and are not superseded.
+
+    A decision is superseded when a later run (a later as-of date, or a later run
+    of the same date) decided on the same customer.
+    """
     records = read_records(url)
     checked = {r["decision_id"] for r in records if r["kind"] in (APPROVED, REJECTED)}
+    latest = _latest_decisions(records)
     pending = [r for r in records
-               if r["kind"] == DECISION and r["approval"] == "required" and r["decision_id"] not in checked]
+               if r["kind"] == DECISION and r["approval"] == "required" and r["decision_id"] not in checked
+               and latest[r["customer_id"]]["decision_id"] == r["decision_id"]]
     columns = ["decision_id", "customer_id", "as_of", "action", "limit_before", "limit_after",
                "effective_on", "made_by", "reason_codes"]
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in pending], columns=columns)
@@ -174,6 +184,8 @@ def approval_queue(url: str) -> pd.DataFrame:
 def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
     """Return each customer's limit in force: its latest decision that needs no approval or was approved.
 
+    A customer whose decisions all wait for approval or were rejected keeps the
+    limit it had when first decided (``limit_before``, ``approved_by`` = ``unchanged``).
     Decisions after ``as_of`` (when given) are ignored. The ``effective_on`` column
     carries the date a pending decrease takes effect.
     """
@@ -184,9 +196,13 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
         if record["kind"] != DECISION or (as_of and record["as_of"] > as_of.isoformat()):
             continue
         outcome = outcomes.get(record["decision_id"])
+        customer = record["customer_id"]
         if record["approval"] == "auto" or (outcome and outcome["kind"] == APPROVED):
             approved_by = outcome["by"] if outcome else "auto"
-            latest[record["customer_id"]] = {**record, "approved_by": approved_by}
+            latest[customer] = {**record, "approved_by": approved_by}
+        elif customer not in latest:
+            latest[customer] = {**record, "limit_after": record["limit_before"], "action": "hold",
+                                "effective_on": record["as_of"], "approved_by": "unchanged"}
     columns = ["customer_id", "limit", "effective_on", "decision_id", "as_of", "action", "approved_by"]
     rows = [{"customer_id": customer, "limit": r["limit_after"], "effective_on": r["effective_on"],
              "decision_id": r["decision_id"], "as_of": r["as_of"], "action": r["action"],
@@ -195,20 +211,36 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _latest_decisions(records: list[dict]) -> dict[str, dict]:
+    """Each customer's latest decision record, by as-of date and then ledger order."""
+    latest: dict[str, dict] = {}
+    for record in records:
+        if record["kind"] != DECISION:
+            continue
+        current = latest.get(record["customer_id"])
+        if current is None or record["as_of"] >= current["as_of"]:
+            latest[record["customer_id"]] = record
+    return latest
+
+
 def _check_and_append(url: str, decision_id: str, *, kind: str, by: str, note: str) -> dict:
     records = read_records(url, decision_id=decision_id)
     decision = next((r for r in records if r["kind"] == DECISION), None)
     if decision is None:
-        raise InputDataError("approvals.unknown_decision", decision_id=decision_id)
+        raise ParamsError("approvals.unknown_decision", decision_id=decision_id)
     if decision["approval"] != "required":
-        raise InputDataError("approvals.not_required", decision_id=decision_id, action=decision["action"])
+        raise ParamsError("approvals.not_required", decision_id=decision_id, action=decision["action"])
     outcome = next((r for r in records if r["kind"] in (APPROVED, REJECTED)), None)
     if outcome is not None:
-        raise InputDataError("approvals.already_decided", decision_id=decision_id, by=outcome["by"],
+        raise ParamsError("approvals.already_decided", decision_id=decision_id, by=outcome["by"],
                              outcome=outcome["kind"],
                              outcome_zh="批准" if outcome["kind"] == APPROVED else "拒绝")
-    if by == decision["made_by"]:
-        raise InputDataError("approvals.same_person", by=by, decision_id=decision_id)
+    if by.casefold() == str(decision["made_by"]).strip().casefold():
+        raise ParamsError("approvals.same_person", by=by, decision_id=decision_id)
+    latest = _latest_decisions(read_records(url, customer_id=decision["customer_id"]))[decision["customer_id"]]
+    if latest["decision_id"] != decision_id:
+        raise ParamsError("approvals.superseded", decision_id=decision_id, later=latest["decision_id"],
+                             as_of=latest["as_of"])
     record = {"decision_id": decision_id, "kind": kind, "customer_id": decision["customer_id"],
               "by": by, "note": note,
               "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from creditlimit.errors import PublishError
+from creditlimit.errors import InputDataError, PublishError
 from creditlimit.i18n import register
 from creditlimit.serving.database import create_database_engine, shown_url
 
@@ -71,6 +71,14 @@ register({
     "ledger.database_failed": {
         "en": "Writing to the decision ledger at {url} failed: {error}. Nothing was appended.",
         "zh_CN": "写入决策台账 {url} 失败：{error}。未追加任何记录。",
+    },
+    "ledger.not_found": {
+        "en": "The decision ledger {path} does not exist. Check ledger.database_url in params.yaml; a scoring run creates it.",
+        "zh_CN": "决策台账 {path} 不存在。请检查 params.yaml 中的 ledger.database_url；评分运行会创建该台账。",
+    },
+    "ledger.unreadable": {
+        "en": "The decision ledger at {url} cannot be read as a ledger: {error}. Restore it from a backup.",
+        "zh_CN": "无法将 {url} 读取为决策台账：{error}。请从备份恢复。",
     },
     "ledger.problem.bad_hash": {
         "en": "record {seq} (decision {decision_id}) was edited: its hash does not match its content",
@@ -212,7 +220,13 @@ def verify_ledger(url: str, anchors: Sequence[Mapping[str, object]] = ()) -> Led
 
     ``anchors`` are heads recorded elsewhere (``run_id``, ``count``, ``hash``), for
     example in run manifests; each must still match the chain at that position.
+
+    Raises
+    ------
+    InputDataError
+        If the ledger database does not exist or cannot be read as a ledger.
     """
+    _require_existing_sqlite(url)
     engine = create_database_engine(url)
     try:
         with engine.connect() as connection:
@@ -224,9 +238,21 @@ def verify_ledger(url: str, anchors: Sequence[Mapping[str, object]] = ()) -> Led
                 rows = connection.execute(sa.select(_RECORDS).order_by(_RECORDS.c.seq)).all()
                 stored = connection.execute(sa.select(_HEAD.c.count, _HEAD.c.last_hash)).first()
                 head = LedgerHead(0, GENESIS_HASH) if stored is None else LedgerHead(int(stored.count), stored.last_hash)
+    except sa.exc.SQLAlchemyError as error:
+        raise InputDataError("ledger.unreadable", url=shown_url(engine), error=error) from error
     finally:
         engine.dispose()
     return _chain_problem(rows) or _head_problem(rows, head) or _anchor_problem(rows, anchors)
+
+
+def _require_existing_sqlite(url: str) -> None:
+    """Raise when a SQLite ledger file is missing, rather than create an empty one."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(parsed.database).is_file():
+            raise InputDataError("ledger.not_found", path=parsed.database)
 
 
 def _chain_problem(rows) -> LedgerProblem | None:

@@ -106,6 +106,7 @@ def load_guarded_model(
     features: pd.DataFrame,
     data_dirs: Iterable[str | Path] = (),
     version: int | None = None,
+    require_passed_gates: bool = True,
 ) -> Any:
     """Check the version behind ``models:/<model_name>@<alias>``, then load it.
 
@@ -124,6 +125,9 @@ def load_guarded_model(
         Data folders (raw inputs, clean tables) in which no model file may lie.
     version : int, optional
         Check and load this version instead of the alias's current one (replay).
+    require_passed_gates : bool, default True
+        False only for what-if runs that publish nothing (``creditlimit simulate``
+        with a challenger); every other check still applies.
 
     Returns
     -------
@@ -154,7 +158,8 @@ def load_guarded_model(
         location = client.get_model_version_download_uri(model_name, version.version)
     uri = f"models:/{model_name}/{version.version}"
 
-    check_gate_tags(version.tags or {}, uri=uri, alias=alias)
+    if require_passed_gates:
+        check_gate_tags(version.tags or {}, uri=uri, alias=alias)
     local = check_location(location, uri=uri, alias=alias, artifact_location=artifact_location,
                            data_dirs=data_dirs)
     # Reading MLmodel parses YAML only; the pickle is not touched.

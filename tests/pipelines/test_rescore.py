@@ -208,7 +208,7 @@ def test_approval_becomes_effective(workspace):
     customer = decision_id.rsplit("-", 1)[1]
     assert customer not in effective_customers(workspace)
     maker = creditlimit(workspace, "approve", decision_id, "--by", "creditlimit-scheduler", check=False)
-    assert maker.returncode == 3
+    assert maker.returncode == 2
     creditlimit(workspace, "approve", decision_id, "--by", "Li Wei")
     assert customer in effective_customers(workspace)
     assert "intact" in creditlimit(workspace, "audit", "verify").stdout
@@ -225,6 +225,8 @@ def test_audit_verify_names_edited_record(workspace):
 
 
 def effective_customers(workspace) -> set[str]:
+    """Customers whose limit in force comes from a decision of the run (not the unchanged earlier limit)."""
     with sqlite3.connect(workspace / "data" / "scores" / "creditlimit.db") as connection:
-        rows = connection.execute("SELECT customer_id FROM effective_limits WHERE as_of = ?", (AS_OF,))
+        rows = connection.execute("SELECT customer_id FROM effective_limits "
+                                  "WHERE as_of = ? AND approved_by != 'unchanged'", (AS_OF,))
         return {row[0] for row in rows}

@@ -3,7 +3,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from creditlimit.errors import InputDataError, ParamsError
+from creditlimit.errors import ParamsError
 from creditlimit.i18n import use_locale
 from creditlimit.serving.approvals import (
     ApprovalParams, approval_queue, approve, decision_records, effective_limits,
@@ -70,13 +70,15 @@ def test_queue_lists_pending_decisions(url):
 
 def test_only_approved_changes_become_effective(url):
     effective = effective_limits(url).set_index("customer_id")
-    assert sorted(effective.index) == ["C1", "C4"]
+    assert effective.loc["C1", "limit"] == 60_000.0
+    assert effective.loc["C2", "limit"] == 100_000.0
+    assert effective.loc["C2", "approved_by"] == "unchanged"
     approve(url, "run1-C2", by="checker")
     reject(url, "run1-C3", by="checker", reason="collateral pledged")
     effective = effective_limits(url).set_index("customer_id")
     assert effective.loc["C2", "limit"] == 400_000.0
     assert effective.loc["C2", "approved_by"] == "checker"
-    assert "C3" not in effective.index
+    assert effective.loc["C3", "limit"] == 200_000.0
     assert sorted(approval_queue(url)["customer_id"]) == ["C5"]
     assert verify_ledger(url) is None
 
@@ -99,7 +101,7 @@ def test_effective_limits_as_of(url):
 
 
 def test_maker_cannot_check(url):
-    with pytest.raises(InputDataError, match="Another person") as error:
+    with pytest.raises(ParamsError, match="Another person") as error:
         approve(url, "run1-C2", by="system")
     with use_locale("zh_CN"):
         assert "不能同时审核" in str(error.value)
@@ -107,22 +109,22 @@ def test_maker_cannot_check(url):
 
 def test_decided_once(url):
     approve(url, "run1-C2", by="checker")
-    with pytest.raises(InputDataError, match="already approved by checker"):
+    with pytest.raises(ParamsError, match="already approved by checker"):
         reject(url, "run1-C2", by="other", reason="late")
 
 
 def test_unknown_decision(url):
-    with pytest.raises(InputDataError, match="not in the ledger"):
+    with pytest.raises(ParamsError, match="not in the ledger"):
         approve(url, "nope", by="checker")
 
 
 def test_auto_decision_needs_no_approval(url):
-    with pytest.raises(InputDataError, match="needs no approval"):
+    with pytest.raises(ParamsError, match="needs no approval"):
         approve(url, "run1-C1", by="checker")
 
 
 def test_reject_needs_reason(url):
-    with pytest.raises(InputDataError, match="--reason"):
+    with pytest.raises(ParamsError, match="--reason"):
         reject(url, "run1-C2", by="checker", reason=" ")
 
 
@@ -130,3 +132,25 @@ def test_params_rejects_negative_amount():
     with pytest.raises(ParamsError, match="max_auto_increase"):
         ApprovalParams.from_mapping({"max_auto_increase": -1})
     assert ApprovalParams.from_mapping({"max_auto_increase": 5}).suspensions_need_approval
+
+
+def test_maker_check_ignores_case(url):
+    with pytest.raises(ParamsError, match="Another person"):
+        approve(url, "run1-C2", by=" SYSTEM ")
+
+
+def test_superseded_decision_cannot_be_approved(url):
+    later = _limits("2026-02-01", rows=[("C2", 100_000.0, 300_000.0, "increase")])
+    record_run_decisions(url, later, run_id="run2", made_by="system", params=PARAMS)
+    with pytest.raises(ParamsError, match="superseded by decision run2-C2"):
+        approve(url, "run1-C2", by="checker")
+    queue = approval_queue(url)
+    assert "run1-C2" not in set(queue["decision_id"])
+    assert "run2-C2" in set(queue["decision_id"])
+
+
+def test_rejected_customer_keeps_limit_in_force(url):
+    reject(url, "run1-C2", by="checker", reason="no collateral")
+    effective = effective_limits(url).set_index("customer_id")
+    assert effective.loc["C2", "limit"] == 100_000.0
+    assert effective.loc["C2", "approved_by"] == "unchanged"

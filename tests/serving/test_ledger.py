@@ -50,6 +50,7 @@ def test_hash_covers_previous_hash():
 
 def test_empty_ledger_verifies(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    append_records(url, [])
     assert verify_ledger(url) is None
     assert ledger_head(url).count == 0
 
@@ -155,3 +156,20 @@ def test_read_records_by_customer(ledger):
     url, _ = ledger
     records = read_records(url, customer_id="C005")
     assert [r["decision_id"] for r in records] == ["D005"]
+
+
+def test_verify_missing_ledger_is_error(tmp_path):
+    from creditlimit.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="does not exist"):
+        verify_ledger(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_verify_damaged_ledger_is_error(ledger):
+    from creditlimit.errors import InputDataError
+
+    url, path = ledger
+    _execute(path, "DROP TABLE ledger_head")
+    with pytest.raises(InputDataError, match="cannot be read as a ledger"):
+        verify_ledger(url)

@@ -136,6 +136,13 @@ def test_guard_rejects_failed_gates(store):
         _guarded(store, alias="candidate")
 
 
+def test_guard_what_if_accepts_failed_gates(store):
+    """A what-if run (nothing published) may load a version that failed a gate."""
+    store["client"].set_registered_model_alias(MODEL_NAME, "candidate", str(store["failing"].version))
+    loaded = _guarded(store, alias="candidate", require_passed_gates=False)
+    assert loaded.version == int(store["failing"].version)
+
+
 def test_guard_rejects_version_without_gate_tag(store, tmp_path):
     """A version registered by hand, without the gates_passed tag, is rejected."""
     version = _register_copy(store, store["artifacts"] / "manual-copy", "manual", gates_passed=False)
