@@ -83,8 +83,8 @@ def test_approvals_on_postgres(postgres_url):
     })
     params = ApprovalParams(max_auto_increase=1000.0)
     record_run_decisions(postgres_url, limits, run_id="r1", made_by="system", params=params)
-    assert list(effective_limits(postgres_url)["customer_id"]) == ["C1"]
+    assert list(effective_limits(postgres_url)["limit"]) == [20.0, 10.0]
     approve(postgres_url, "r1-C2", by="checker")
-    assert list(effective_limits(postgres_url)["customer_id"]) == ["C1", "C2"]
+    assert list(effective_limits(postgres_url)["limit"]) == [20.0, 900_000.0]
     assert len(read_records(postgres_url)) == 3
     assert verify_ledger(postgres_url) is None
