@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,10 +32,16 @@ DESTINATION_KEYS = ("score.database_url", "ledger.database_url", "ledger.archive
 # Scoring later than this after the newest record would treat every open
 # invoice as long overdue and every statement as stale.
 MAX_DAYS_AFTER_DATA = 62
+# Beyond this gap the run goes ahead but warns: a month's payments may be missing.
+STALE_DATA_DAYS = 20
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
 ENGINES = ("local", "spark")
 
 register({
+    "score.stale_data": {
+        "en": "Warning: the newest invoice or payment is {last}, {days} days before as of {as_of}. Payments made since are missing, so overdue flags and cuts may be overstated. Load fresh data or score an earlier date.",
+        "zh_CN": "警告：最新的发票或付款日期为 {last}，比评估日 {as_of} 早 {days} 天。此后的付款缺失，逾期预警和额度下调可能被高估。请导入最新数据或选择更早的评估日。",
+    },
     "score.replay_not_in_ledger": {
         "en": "The replayed run got run id {run_id}, which the decision ledger does not hold: the archived inputs, params or model differ from the original run.",
         "zh_CN": "重放得到的运行编号为 {run_id}，决策台账中没有该编号：归档的输入、参数或模型与原运行不同。",
@@ -328,6 +335,11 @@ def _check_as_of_in_data(con, as_of: dt.date, clean_dir: Path) -> None:
     if as_of <= first or too_late:
         raise InputDataError("score.as_of_outside_data", as_of=as_of, clean_dir=clean_dir, first=first,
                              last=last, max_gap_days=MAX_DAYS_AFTER_DATA)
+    gap_days = (as_of - last).days
+    if gap_days > STALE_DATA_DAYS:
+        # Missing recent payments read as overdue invoices, so flags and cuts rise.
+        log.warning("newest record %s is %d days before as_of %s", last, gap_days, as_of)
+        print(translate("score.stale_data", as_of=as_of, last=last, days=gap_days), file=sys.stderr)
 
 
 def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:
