@@ -9,7 +9,6 @@ Exit codes: 0 success, 1 unexpected error, 2 invalid parameters, 3 bad input dat
 4 model problem (not found, failed gates), 5 lock held by another run, 6 publishing failed.
 """
 
-import datetime as dt
 import logging
 import os
 import sys
@@ -19,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 
 from creditlimit.errors import CreditLimitError
+from creditlimit.pipelines.cli_common import as_date, help_text
 from creditlimit.i18n import locale_from_environment, register, set_locale, translate
 from creditlimit.pipelines.cli_operations import add_operations_commands
 from creditlimit.pipelines.messages import HELP
@@ -36,15 +36,8 @@ register(REPORT_HELP)
 register(ENGINE_HELP)
 
 
-def _h(key: str) -> str:
-    return translate(f"cli.{key}")
-
-
-def _as_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(translate("cli.bad_date", value=value)) from None
+_h = help_text
+_as_date = as_date
 
 
 def build_app() -> typer.Typer:

@@ -1,11 +1,11 @@
 """Commands for scheduled operation: rescore, replay, lineage, approvals and the audit ledger."""
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from creditlimit.pipelines.cli_common import as_date, help_text
 from creditlimit.i18n import register, translate
 
 __all__ = ["add_operations_commands"]
@@ -64,15 +64,8 @@ register({
 })
 
 
-def _h(key: str) -> str:
-    return translate(f"cli.{key}")
-
-
-def _as_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(translate("cli.bad_date", value=value)) from None
+_h = help_text
+_as_date = as_date
 
 
 def add_operations_commands(app: typer.Typer) -> None:
