@@ -195,16 +195,34 @@ def load_report_inputs(
     con.close()
     timings["history_s"] = time.perf_counter() - started
 
+    model_info = _read_json(models_dir / "model.json")
+    same_model = _trained_model_scored(model_info, run)
     return ReportInputs(
         run=run, previous=previous, limit_history=limit_history, history=history,
         monthly_flows=monthly_flows, ageing=ageing, customers=customers,
         validation_report=_read_json(clean_dir.parent / "validation_report.json"),
-        model_info=_read_json(models_dir / "model.json"),
-        metrics=_read_json(models_dir / "metrics.json"),
+        model_info=model_info,
+        # After a retrain that was not promoted, data/models describes another
+        # version than the one that scored: its figures would be misleading.
+        metrics=_read_json(models_dir / "metrics.json") if same_model else None,
         training=_read_training(training_path),
-        model_report=_model_report_links(models_dir, report_dir),
+        model_report=_model_report_links(models_dir, report_dir) if same_model else {},
         timings=timings,
     )
+
+
+def _trained_model_scored(model_info: dict | None, run) -> bool:
+    """Tell whether data/models describes the model version that scored the run."""
+    scored = (getattr(run, "manifest", None) or {}).get("model", {})
+    if not model_info or not scored:
+        return False
+    same = str(model_info.get("version")) == str(scored.get("version")) and \
+        model_info.get("name") == scored.get("name")
+    if not same:
+        log.warning("data/models describes %s version %s, but the run was scored with %s version %s; "
+                    "the report leaves the model metrics out", model_info.get("name"), model_info.get("version"),
+                    scored.get("name"), scored.get("version"))
+    return same
 
 
 def _limit_history(scores_root: Path, dates: list[dt.date]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from creditlimit.checkpoints import checkpoint
-from creditlimit.errors import PublishError
+from creditlimit.errors import InputDataError, PublishError
 from creditlimit.i18n import register
 from creditlimit.serving.database import create_database_engine, shown_url
 
@@ -47,6 +47,10 @@ DATABASE_TABLES = ("credit_limits", "risk_flags", "reason_codes", "effective_lim
 PARQUET_COMPRESSION = "zstd"
 
 register({
+    "publish.unreadable_parquet": {
+        "en": "Cannot read the Parquet file {path} ({reason}). Check the path, or run the stage that writes it (`dvc repro`).",
+        "zh_CN": "无法读取 Parquet 文件 {path}（{reason}）。请检查路径，或运行生成该文件的阶段（`dvc repro`）。",
+    },
     "publish.swap_failed": {
         "en": (
             "Could not move the finished output {temp_dir} to {final_dir}: {error}. "
@@ -250,8 +254,18 @@ def read_parquet(path: Path) -> pd.DataFrame:
 
     ``pandas.read_parquet`` in pandas 3 turns Arrow ``date32`` columns into
     objects, so the file is read through pyarrow with ``date_as_object=False``.
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing or is not a readable Parquet file.
     """
-    return pq.read_table(path).to_pandas(date_as_object=False)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as error:
+        reason = "not found" if not Path(path).exists() else str(error).splitlines()[0]
+        raise InputDataError("publish.unreadable_parquet", path=path, reason=reason) from error
+    return table.to_pandas(date_as_object=False)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -441,3 +441,15 @@ def test_atomic_output_dir_swap_keeps_no_old_folder(tmp_path):
             (tmp / "a.txt").write_text(text)
     assert (final_dir / "a.txt").read_text() == "second"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["as_of=2026-01-01"]
+
+
+def test_read_parquet_missing_or_garbage(tmp_path):
+    """A missing or non-Parquet file is a clear input error naming the path."""
+    from creditlimit.errors import InputDataError
+
+    with pytest.raises(InputDataError, match=r"missing\.parquet \(not found\)"):
+        read_parquet(tmp_path / "missing.parquet")
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_text("not parquet")
+    with use_locale("zh_CN"), pytest.raises(InputDataError, match="无法读取 Parquet 文件"):
+        read_parquet(garbage)
