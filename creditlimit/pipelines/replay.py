@@ -1,6 +1,6 @@
 """``creditlimit replay RUN_ID``: score a past run again from what its manifest names, and compare.
 
-The run folder holds ``manifest.json`` (input hashes, model name and version,
+The run folder contains ``manifest.json`` (input hashes, model name and version,
 previous run) and ``params.json`` (every params value of the run). Replay
 rebuilds the interim folder from the archive by hash, scores with the same
 params and the same registered model version into a temporary folder, and

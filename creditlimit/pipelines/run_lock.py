@@ -65,7 +65,7 @@ def run_lock(folder: Path, *, command: str | None = None) -> Iterator[RunLock]:
     Raises
     ------
     LockHeldError
-        If another live process holds it (exit code 5).
+        If another live process has the lock (exit code 5).
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME

@@ -76,7 +76,7 @@ register({
 
 @dataclass(frozen=True)
 class ApprovalParams:
-    """Which decisions need a checker, from the ``approvals`` params section."""
+    """Approval rules from the ``ledger`` params section: the amount and the actions that need a checker."""
 
     max_auto_increase: float
     suspensions_need_approval: bool = True
@@ -212,7 +212,7 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
 
 
 def _latest_decisions(records: list[dict]) -> dict[str, dict]:
-    """Each customer's latest decision record, by as-of date and then ledger order."""
+    """Return each customer's latest decision record, by as-of date and then ledger order."""
     latest: dict[str, dict] = {}
     for record in records:
         if record["kind"] != DECISION:

@@ -2,10 +2,9 @@
 
 Every file under the interim folder (clean tables, quarantine files, the
 validation report) is hashed, and the manifest records ``relative path ->
-SHA-256``. The archive keeps one copy per hash at ``<archive>/<sha256>``, as a
-hard link when the archive is on the same file system (no extra space; the next
-validation writes new files instead of changing these ones) and as a copy
-otherwise. Replay rebuilds the interim folder from the archive by those hashes.
+SHA-256``. The archive keeps one copy per hash at ``<archive>/<sha256>``. On the
+same file system it is a hard link, which costs no space because the next
+validation writes new files instead of changing these ones; elsewhere it is a copy. Replay rebuilds the interim folder from the archive by those hashes.
 """
 
 from __future__ import annotations

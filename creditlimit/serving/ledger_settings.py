@@ -23,7 +23,7 @@ register({
 
 @dataclass(frozen=True)
 class LedgerSettings:
-    """Where decisions are recorded, who the maker is, and which decisions need a checker."""
+    """Ledger location, archive folder, maker name and approval rules."""
 
     database_url: str
     archive_dir: Path
