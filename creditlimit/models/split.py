@@ -44,6 +44,16 @@ register({
         ),
         "zh_CN": "训练表：列“{column}”只能取 0 或 1 且不能缺失；发现 {count} 个无效值（第一个：{example}）。请只保留已打标签的快照。",
     },
+    "model.split.no_training_months": {
+        "en": (
+            "No month of the training table ({first} to {last}) is left for training: with "
+            "{valid_months} validation months, {oot_months} out-of-time months and a gap of "
+            "{gap_months} months, training months must be {latest} or earlier and before the "
+            "validation months. Lower train.oot_months, train.valid_months or train.gap_months, "
+            "or supply a longer history."
+        ),
+        "zh_CN": "训练表（{first} 至 {last}）中没有可用于训练的月份：在 {valid_months} 个验证月、{oot_months} 个跨时间测试月及 {gap_months} 个月间隔下，训练月份须不晚于 {latest} 且早于验证月份。请调小 train.oot_months、train.valid_months 或 train.gap_months，或提供更长的历史数据。",
+    },
     "model.split.too_few_months": {
         "en": (
             "Training table has {found} distinct as_of months ({first} to {last}) but the "
@@ -187,6 +197,14 @@ def split_by_time(
 
     oot_first = distinct[-oot_months]
     valid_first = distinct[-(oot_months + valid_months)]
+    training_months = distinct[(distinct < valid_first) & (distinct + gap_months <= oot_first)]
+    if len(training_months) == 0:
+        raise InputDataError(
+            "model.split.no_training_months",
+            first=_month_text(distinct[0]), last=_month_text(distinct[-1]),
+            valid_months=valid_months, oot_months=oot_months, gap_months=gap_months,
+            latest=_month_text(oot_first - gap_months),
+        )
     masks = {
         "train": (months < valid_first) & (months + gap_months <= oot_first),
         "valid": (months >= valid_first) & (months < oot_first),

@@ -12,8 +12,16 @@ import json
 import logging
 from pathlib import Path
 
-from creditlimit.i18n import translate
+from creditlimit.errors import ParamsError
+from creditlimit.i18n import register, translate
 from creditlimit.pipelines.params import load_params, section
+
+register({
+    "simulate.out_not_folder": {
+        "en": "--out {path} is a file; give a folder for the simulation report (it is created when missing).",
+        "zh_CN": "--out {path} 是一个文件；请指定存放模拟报告的目录（不存在时会自动创建）。",
+    },
+})
 
 __all__ = ["run", "HELP"]
 
@@ -58,6 +66,9 @@ def run(*, params_path: Path, scenario_path: Path, as_of: dt.date | None, clean_
     from creditlimit.pipelines.score import score_book
     from creditlimit.serving.simulation import render_report, simulate_moves
 
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        # Checked before scoring, which takes a while, so the mistake shows at once.
+        raise ParamsError("simulate.out_not_folder", path=out_dir)
     current = load_params(params_path)
     scenario = load_params(scenario_path)
     as_of = as_of or dt.date.fromisoformat(str(section(current, "score.as_of")))

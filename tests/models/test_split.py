@@ -144,3 +144,19 @@ def test_split_rejects_invalid_gap(gap):
     table = pd.DataFrame({"as_of": pd.date_range("2023-01-01", periods=10, freq="MS"), "is_bad": [0, 1] * 5})
     with pytest.raises(ParamsError, match=r"train.gap_months must be an integer >= 0; got"):
         split_by_time(table, valid_months=2, oot_months=2, gap_months=gap)
+
+
+def test_split_gap_leaves_no_training_month():
+    """A gap that removes every training month is reported with the gap named."""
+    import pandas as pd
+    import pytest
+
+    from creditlimit.errors import InputDataError
+    from creditlimit.models.split import split_by_time
+
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    table = pd.DataFrame({"as_of": months.repeat(4), "is_bad": [0, 1, 0, 1] * 12})
+    with pytest.raises(InputDataError, match=r"gap of 10 months") as error:
+        split_by_time(table, valid_months=3, oot_months=3, gap_months=10)
+    assert "train.gap_months" in str(error.value)
+    assert split_by_time(table, valid_months=3, oot_months=3, gap_months=9).train.rows == 4
