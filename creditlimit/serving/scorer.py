@@ -30,7 +30,7 @@ from creditlimit.serving.policy import PolicyParams, propose_limits
 from creditlimit.serving.previous_run import PreviousRun
 from creditlimit.serving.reasons import reason_codes
 
-__all__ = ["ScoreResult", "score_portfolio", "LIMIT_COLUMNS"]
+__all__ = ["ScoreResult", "finish_scoring", "score_portfolio", "LIMIT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ PREVIOUS_COLUMNS = ("previous_grade", "previous_limit", "grade_change")
 class ScoreResult:
     """Frames of one scoring run: limits, explanations (long) and flags.
 
-    ``extra`` holds further output tables by name; the stage writes each one as
+    ``extra`` contains further output tables by name; the stage writes each one as
     ``<name>.parquet`` into the run folder. The scorer fills ``grade_migration``
     (see :func:`creditlimit.serving.migration.grade_migration`) and ``features``
     (the scored feature row of every customer, for drift reports).
@@ -124,6 +124,31 @@ def score_portfolio(
                     else pd.DataFrame({"customer_id": []}))
     timings["model_and_explanations_s"] = time.perf_counter() - started
 
+    limits_out, flags, extra = finish_scoring(
+        features, scored, top, explanations, model=model, master_scale=master_scale, policy=policy,
+        flag_params=flag_params, explain_params=explain_params, previous=previous, quarantine=quarantine,
+        as_of=as_of, run_id=run_id, model_version=model_version, base_currency=base_currency, timings=timings,
+    )
+    extra["grade_migration"] = grade_migration(scored["customer_id"], scored["grade"], previous,
+                                               grade_order=master_scale.grade_order,
+                                               scale_version=policy.scale_version)
+    log.info("scored %d customers: %s", len(limits_out), timings)
+    return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings, extra=extra)
+
+
+def finish_scoring(features, scored, top, explanations, *, model, master_scale, policy, flag_params,
+                   explain_params, previous, quarantine, as_of, run_id, model_version, base_currency,
+                   timings: dict[str, float] | None = None):
+    """Run every step after the model: grades, limits, flags, the previous-run comparison and explanations.
+
+    ``scored`` holds the feature rows with ``pd_12m`` and ``raw_margin``; ``top`` and
+    ``explanations`` are the reason-code frames. The local scorer and the Spark
+    engine (per bucket of whole groups) both call this. Returns the limits, the
+    flags and the extra tables except ``grade_migration``, which needs the whole book.
+    ``explanations`` gets its ``as_of`` column in place.
+    """
+    timings = {} if timings is None else timings
+
     # Grades, credit policy and early-warning flags.
     started = time.perf_counter()
     scored["is_defaulted"] = _in_default(scored, model.default_definition)
@@ -134,15 +159,10 @@ def score_portfolio(
     timings["policy_and_flags_s"] = time.perf_counter() - started
 
     # Comparison with the previous run.
-    grade_order = master_scale.grade_order
-    compared = previous_columns(scored["customer_id"], scored["grade"], previous, grade_order)
+    compared = previous_columns(scored["customer_id"], scored["grade"], previous, master_scale.grade_order)
     limits_out = _assemble_limits(scored.join(compared), limits, flags, top, as_of=as_of, run_id=run_id,
                                   model_version=model_version)
-    extra = {
-        "grade_migration": grade_migration(scored["customer_id"], scored["grade"], previous,
-                                           grade_order=grade_order, scale_version=policy.scale_version),
-        "features": features,
-    }
+
     # Context flags, why it changed and what would restore it (creditlimit.serving.explain_run).
     explained = explain_run(
         features=features, scored=scored, limits=limits_out, flags=flags, explanations=explanations,
@@ -150,14 +170,11 @@ def score_portfolio(
         previous=previous, quarantine=quarantine, model_version=model_version, policy_version=policy.version,
         cutoff_grade=policy.cutoff_grade, base_currency=base_currency,
     )
-    limits_out, flags = explained.limits, explained.flags
-    extra.update(explained.extra)
     timings.update(explained.timings)
     explanations.insert(1, "as_of", pd.Timestamp(as_of))
-    flags = flags.copy()
+    flags = explained.flags.copy()
     flags.insert(1, "as_of", pd.Timestamp(as_of))
-    log.info("scored %d customers: %s", len(limits_out), timings)
-    return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings, extra=extra)
+    return explained.limits, flags, {"features": features, **explained.extra}
 
 
 def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):

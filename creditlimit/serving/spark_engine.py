@@ -328,41 +328,15 @@ def _model_outputs(features: pd.DataFrame, frame: pd.DataFrame, context: _Bucket
 
 
 def _finish(features, scored, top, explanations, context: _BucketContext):
-    """Run the scorer's steps after the model: grades, limits, flags, comparison and explanations.
+    """Run the scorer's steps after the model on one bucket (see :func:`scorer.finish_scoring`)."""
+    from creditlimit.serving.scorer import finish_scoring
 
-    NOTE: this repeats the sequence of calls in
-    :func:`creditlimit.serving.scorer.score_portfolio` after its model batches. A step
-    added there must be added here too; the engine equality test fails until it is.
-    """
-    from creditlimit.serving import scorer
-    from creditlimit.serving.explain_run import explain_run
-    from creditlimit.serving.flags import raise_flags
-    from creditlimit.serving.migration import previous_columns
-    from creditlimit.serving.policy import propose_limits
-
-    model, policy = context.model, context.policy
-    scored["is_defaulted"] = scorer._in_default(scored, model.default_definition)
-    scored["grade"] = context.master_scale.assign_grades(scored["pd_12m"].to_numpy(),
-                                                         scored["is_defaulted"].to_numpy())
-    limits = propose_limits(scored, policy=policy, as_of=context.as_of, base_currency=context.base_currency)
-    flags = raise_flags(scored, limits=limits, params=context.flag_params, as_of=context.as_of,
-                        unseen_categories=scorer._unseen_categories(scored, model),
-                        base_currency=context.base_currency)
-    compared = previous_columns(scored["customer_id"], scored["grade"], context.previous,
-                                context.master_scale.grade_order)
-    limits_out = scorer._assemble_limits(scored.join(compared), limits, flags, top, as_of=context.as_of,
-                                         run_id=context.run_id, model_version=context.model_version)
-    explained = explain_run(
-        features=features, scored=scored, limits=limits_out, flags=flags, explanations=explanations,
-        model=model, master_scale=context.master_scale, flag_params=context.flag_params,
-        explain_params=context.explain_params, previous=context.previous, quarantine=context.quarantine,
-        model_version=context.model_version, policy_version=policy.version,
-        cutoff_grade=policy.cutoff_grade, base_currency=context.base_currency,
+    return finish_scoring(
+        features, scored, top, explanations, model=context.model, master_scale=context.master_scale,
+        policy=context.policy, flag_params=context.flag_params, explain_params=context.explain_params,
+        previous=context.previous, quarantine=context.quarantine, as_of=context.as_of, run_id=context.run_id,
+        model_version=context.model_version, base_currency=context.base_currency,
     )
-    explanations.insert(1, "as_of", pd.Timestamp(context.as_of))
-    flags = explained.flags.copy()
-    flags.insert(1, "as_of", pd.Timestamp(context.as_of))
-    return explained.limits, flags, {**explained.extra, "features": features}
 
 
 def _concentration_flags(features, flag_params, as_of: dt.date, base_currency: str) -> pd.DataFrame:
