@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from repo_params import repo_params
+from sample_book import trained_book
 
-from creditlimit.features.labels import LabelDefinition, build_labels, training_table
-from creditlimit.features.loading import read_raw_folder
 from creditlimit.features.recent_behaviour import recent_behaviour
-from creditlimit.features.snapshots import build_features, monthly_as_of_dates
-from creditlimit.features.synthetic import generate_portfolio, write_portfolio
-from creditlimit.features.tables import connect_tables
-from creditlimit.features.validation import validate_tables
+from creditlimit.features.snapshots import build_features
 from creditlimit.models.master_scale import MasterScale
-from creditlimit.models.pyfunc import CreditPDModel
-from creditlimit.models.training import TrainParams, train_pd_model
 from creditlimit.serving.explain_params import ExplainParams
 from creditlimit.serving.explain_run import EXPLAIN_LIMIT_COLUMNS
 from creditlimit.serving.flags import FlagParams
@@ -39,22 +32,7 @@ SCALE = MasterScale.from_mapping(PARAMS["policy"])
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     """Features at two month starts, their recent behaviour, and a model trained on the history."""
-    folder = tmp_path_factory.mktemp("raw")
-    write_portfolio(generate_portfolio(customers=400, months=36, seed=7, start=dt.date(2022, 1, 1)), folder)
-    clean = validate_tables(read_raw_folder(folder), base_currency="CNY", max_reject_share=0.05).clean
-    con = connect_tables(clean)
-    definition = LabelDefinition.from_mapping(PARAMS["label"])
-    dates, observation_end = monthly_as_of_dates(con, min_history_months=12,
-                                                 horizon_months=definition.horizon_months)
-    history = build_features(con, dates, max_statement_age_months=24)
-    labels = build_labels(con, history[["customer_id", "as_of"]], definition=definition,
-                          observation_end=observation_end)
-    table, _ = training_table(history, labels)
-    train_section = {**PARAMS["train"], "valid_months": 3, "oot_months": 3, "gap_months": 0}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        trained = train_pd_model(table, params=TrainParams.from_mapping(train_section))
-    model = CreditPDModel.from_trained(trained, default_definition=definition.to_dict())
+    con, model = trained_book(tmp_path_factory.mktemp("raw"))
     frames = {}
     for as_of in (PREVIOUS_AS_OF, AS_OF):
         features = build_features(con, [as_of], max_statement_age_months=24)

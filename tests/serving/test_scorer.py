@@ -1,22 +1,15 @@
 """Tests of the batch scorer on a small real portfolio: generator, validation, features, model."""
 
 import datetime as dt
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from repo_params import repo_params
+from sample_book import trained_book
 
-from creditlimit.features.labels import LabelDefinition, build_labels, training_table
-from creditlimit.features.loading import read_raw_folder
-from creditlimit.features.snapshots import build_features, monthly_as_of_dates
-from creditlimit.features.synthetic import generate_portfolio, write_portfolio
-from creditlimit.features.tables import connect_tables
-from creditlimit.features.validation import validate_tables
+from creditlimit.features.snapshots import build_features
 from creditlimit.models.master_scale import MasterScale
-from creditlimit.models.pyfunc import CreditPDModel
-from creditlimit.models.training import TrainParams, train_pd_model
 from creditlimit.serving.flags import FlagParams
 from creditlimit.serving.policy import PolicyParams
 from creditlimit.serving.scorer import LIMIT_COLUMNS, score_portfolio
@@ -29,23 +22,7 @@ AS_OF = dt.date(2025, 1, 1)
 @pytest.fixture(scope="module")
 def portfolio(tmp_path_factory):
     """A 400-customer, 36-month portfolio: clean tables, scoring features and a trained model."""
-    folder = tmp_path_factory.mktemp("raw")
-    sample = generate_portfolio(customers=400, months=36, seed=7, start=dt.date(2022, 1, 1))
-    write_portfolio(sample, folder)
-    clean = validate_tables(read_raw_folder(folder), base_currency="CNY", max_reject_share=0.05).clean
-    con = connect_tables(clean)
-    definition = LabelDefinition.from_mapping(PARAMS["label"])
-    dates, observation_end = monthly_as_of_dates(con, min_history_months=12,
-                                                 horizon_months=definition.horizon_months)
-    history = build_features(con, dates, max_statement_age_months=24)
-    labels = build_labels(con, history[["customer_id", "as_of"]], definition=definition,
-                          observation_end=observation_end)
-    table, _ = training_table(history, labels)
-    train_section = {**PARAMS["train"], "valid_months": 3, "oot_months": 3, "gap_months": 0}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        trained = train_pd_model(table, params=TrainParams.from_mapping(train_section))
-    model = CreditPDModel.from_trained(trained, default_definition=definition.to_dict())
+    con, model = trained_book(tmp_path_factory.mktemp("raw"))
     features = build_features(con, [AS_OF], max_statement_age_months=24)
     return features, model
 
