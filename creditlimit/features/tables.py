@@ -215,7 +215,7 @@ def create_invoice_balances(
     customer's exposure on the days before ``applied_on``.
     """
     require_tables(con, ("invoices", "payments"))
-    # The score stage asks twice for the same day (features, then recent behaviour).
+    # The score stage requests the same day twice (features, then recent behaviour).
     if _balances_cover(con, first_day, last_day):
         logger.debug("Invoice balances for %s..%s already built", first_day, last_day)
         return

@@ -191,7 +191,7 @@ def main() -> None:
     set_locale(locale_from_environment(os.environ))
     _configure_logging()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    # Idle OpenMP threads of LightGBM spin by default; on a busy host that spinning
+    # Idle OpenMP threads of LightGBM spin by default. On a busy host that spinning
     # slowed training several-fold (measured with 2 threads on a loaded 2-core machine).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

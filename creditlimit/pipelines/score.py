@@ -27,7 +27,7 @@ __all__ = ["run", "score_book", "ScoredBook", "print_existing_summary", "output_
 log = logging.getLogger(__name__)
 
 SCORE_PARAM_SECTIONS = ("data.base_currency", "features", "label", "policy", "flags", "explain", "score", "mlflow")
-# Params that say where outputs go; they are left out of the params hash and run id.
+# Params that name where outputs go. They are left out of the params hash and run id.
 DESTINATION_KEYS = ("score.database_url", "ledger.database_url", "ledger.archive_dir")
 # Scoring later than this after the newest record would treat every open
 # invoice as long overdue and every statement as stale.
@@ -371,7 +371,7 @@ def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:
 
 
 def _interim_dir(table_paths: Mapping[str, Path]) -> Path:
-    """Folder above the clean tables: it also holds the quarantine files and the validation report."""
+    """Return the folder above the clean tables, which also contains the quarantine files and the validation report."""
     return Path(next(iter(table_paths.values()))).parent.parent
 
 

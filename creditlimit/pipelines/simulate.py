@@ -73,7 +73,7 @@ def run(*, params_path: Path, scenario_path: Path, as_of: dt.date | None, clean_
     scenario = load_params(scenario_path)
     as_of = as_of or dt.date.fromisoformat(str(section(current, "score.as_of")))
 
-    # Both books are scored from the same data; neither sees a previous run, because
+    # Both books are scored from the same data; neither is compared with a previous run, because
     # the comparison with it does not change a limit.
     baseline_book = score_book(current, as_of=as_of, clean_dir=clean_dir, model_alias=None)
     scenario_book = score_book(scenario, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias, what_if=True)

@@ -4,7 +4,7 @@ Every file under the interim folder (clean tables, quarantine files, the
 validation report) is hashed, and the manifest records ``relative path ->
 SHA-256``. The archive keeps one copy per hash at ``<archive>/<sha256>``. On the
 same file system it is a hard link, which costs no space because the next
-validation writes new files instead of changing these ones; elsewhere it is a copy. Replay rebuilds the interim folder from the archive by those hashes.
+validation writes new files instead of changing these ones. Elsewhere it is a copy. Replay rebuilds the interim folder from the archive by those hashes.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Every record is stored as canonical JSON (sorted keys, no spaces, UTF-8) in a
 own ``hash`` = SHA-256 of ``prev_hash`` + newline + the canonical JSON. Editing a
 record breaks its own hash. Removing, reordering or inserting records breaks the
 sequence or the chain at the first record after the change. The ``ledger_head``
-row holds the count and last hash, written in the same transaction as the
+row contains the count and last hash, written in the same transaction as the
 records, so removing records from the end is detected too. Someone who rewrites
 the whole chain and the head is caught only against an outside copy of a head
 hash: each scoring run stores the head in its manifest, and :func:`verify_ledger`

@@ -37,7 +37,7 @@ class PreviousRun:
 def published_as_of_dates(scores_root: Path) -> list[dt.date]:
     """List the as-of dates of complete runs under ``scores_root``, oldest first.
 
-    A run is complete when its folder holds ``manifest.json``, which the scorer
+    A run is complete when its folder contains ``manifest.json``, which the scorer
     writes last inside the temporary folder before the atomic rename.
     """
     if not scores_root.is_dir():

@@ -184,7 +184,7 @@ def _process_alive(pid: int) -> bool:
 
 def _swap_in(temp_dir: Path, final_dir: Path) -> None:
     if final_dir.exists() and _exchange(temp_dir, final_dir):
-        # temp_dir now holds the previous output.
+        # temp_dir now contains the previous output.
         shutil.rmtree(temp_dir)
         return
     old_dir = final_dir.parent / f".{final_dir.name}.old-{os.getpid()}"

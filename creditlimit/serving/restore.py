@@ -6,7 +6,7 @@ margin, calibration, grade). Candidates combine up to ``restore_max_actions``
 actions of ``explain.restore_actions``. A candidate moves every feature of its
 actions the same share of the way to the action's target. Fewer actions come
 first, then smaller shares, then the order of the actions in params. The first
-candidate that reaches the target grade is the answer.
+candidate that reaches the target grade is the result.
 
 A feature with a monotone constraint moves only in the direction that lowers the
 PD (down for +1, up for -1), so the search never proposes a change that the
