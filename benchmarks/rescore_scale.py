@@ -92,14 +92,19 @@ def _sample_rss(child) -> tuple[list[tuple[float, float]], int, object]:
         time.sleep(SAMPLE_SECONDS)
 
 
-# Order in which the score stage runs its timed steps (its run log sorts them by name).
-STAGE_ORDER = ("features_s", "model_load_s", "model_and_explanations_s", "policy_and_flags_s",
-               "early_warning_s", "attribution_s", "restore_s", "write_and_publish_s")
+# The score stage's timed steps, in the order it runs them. The batch steps repeat
+# for every batch, so their sum is one window ("batches") when memory is sampled.
+BATCH_STEPS = ("model_and_explanations_s", "policy_and_flags_s", "early_warning_s", "attribution_s",
+               "restore_s", "batch_writes_s")
+WINDOWS = ("features_s", "model_load_s", "batches_s", "write_outputs_s", "ledger_s", "publish_s")
 
 
-def _ordered(stages: dict[str, float]) -> dict[str, float]:
-    known = [name for name in STAGE_ORDER if name in stages]
-    return {name: stages[name] for name in known + [n for n in stages if n not in known]}
+def _windows(timings: dict[str, float]) -> dict[str, float]:
+    """Fold the batch steps into one ``batches_s`` window; other steps keep their own, in run order."""
+    folded = {name: seconds for name, seconds in timings.items() if name not in BATCH_STEPS}
+    folded["batches_s"] = sum(timings.get(name, 0.0) for name in BATCH_STEPS)
+    known = [name for name in WINDOWS if name in folded]
+    return {name: folded[name] for name in known + [n for n in folded if n not in known]}
 
 
 def _stage_peaks(report: dict, samples: list[tuple[float, float]]) -> dict[str, float]:
@@ -126,7 +131,9 @@ def worker_product(args) -> dict:
               clean_dir=Path(args.clean), scores_root=scores_root, model_alias=None)
     wall = time.perf_counter() - started
     record = json.loads((scores_root / "run_log.jsonl").read_text(encoding="utf-8").splitlines()[-1])
-    return {"started_at": started_at, "wall_s": wall, "stages": _ordered(record["timings_s"]),
+    steps = record["timings_s"]
+    return {"started_at": started_at, "wall_s": wall, "stages": _windows(steps),
+            "batch_steps": {name: steps[name] for name in BATCH_STEPS if name in steps},
             "customers": record["row_counts"]["customers"]}
 
 
@@ -281,6 +288,7 @@ def main() -> None:
     for n in sizes:
         product_out = work / "runs" / f"product_n{n}"
         _empty(product_out)
+        _remove_databases(work)
         runs[n] = run_worker(work, "product", "--params", str(params), "--clean", str(clean[n]),
                              "--as-of", as_of, "--out", str(product_out))
         print(f"product {n}: {runs[n]['wall_s']:.1f} s, peak {runs[n]['process_peak_mib']:.0f} MiB", flush=True)
@@ -330,6 +338,12 @@ def markdown(runs: dict, baseline: dict, training: dict, *, baseline_size: int, 
         cells = [f"{run['stages'].get(name, float('nan')):.1f} / {run['stage_peak_mib'].get(name, float('nan')):.0f}"
                  for run in runs.values()]
         lines.append(f"| {name.removesuffix('_s')} | " + " | ".join(cells) + " |")
+    lines += ["", "The batches window summed over all batches (wall s):", "",
+              "| step | " + " | ".join(f"{n:,}" for n in runs) + " |",
+              "| --- | " + " | ".join("---:" for _ in runs) + " |"]
+    for name in BATCH_STEPS:
+        cells = [f"{run.get('batch_steps', {}).get(name, float('nan')):.1f}" for run in runs.values()]
+        lines.append(f"| {name.removesuffix('_s')} | " + " | ".join(cells) + " |")
     product = runs[baseline_size]
     lines += ["", f"Baseline on the same {baseline_size:,}-customer portfolio and model:", "",
               "| stage | wall (s) | peak RSS (MiB) |", "| --- | ---: | ---: |"]
@@ -354,13 +368,17 @@ NOTES = [
     "Portfolios above 100,000 customers are generated in chunks of 100,000 with consecutive seeds "
     "(see `benchmarks/rescore_portfolios.py`).",
     "- Each product run is one process calling the `score` stage "
-    "(`creditlimit.pipelines.score.run`) on a fresh output folder: features, model load, PD, exact "
-    "SHAP and reason codes, grades, limits and flags, change attribution, the restore search, the "
-    "written run folder, the decision ledger and the database publish. Wall time counts from the call, "
-    "after the interpreter has started.",
+    "(`creditlimit.pipelines.score.run`) on a fresh output folder, with an empty ledger and scores "
+    "database (a first nightly run): features, model load, PD, exact SHAP and reason codes, grades, "
+    "limits and flags, change attribution, the restore search, the written run folder, the decision "
+    "ledger and the database publish. Wall time counts from the call, after the interpreter has started.",
+    "- The stage scores in batches of `score.batch_size` (50,000) customers with whole groups, and "
+    "DuckDB builds the features under `score.feature_memory_limit` (1GB), spilling to disk beyond it. "
+    "The batch steps repeat for every batch, so their sum is one window, `batches`; the table below "
+    "the stage table splits it by step.",
     "- Stage peaks come from RSS samples every 20 ms taken by the parent process. Stage windows are the "
-    "stage durations laid end to end, so untimed steps between two stages (assembling the limits, the "
-    "manifest) fall into a neighbouring window.",
+    "stage durations laid end to end, so untimed steps between two stages (the manifest, reading a "
+    "batch) fall into a neighbouring window.",
     "- The baseline (`benchmarks/rescore_baseline.py`) takes two shortcuts. Its features come from the "
     "product's DuckDB feature builder: a pandas copy would have to match the ledger arithmetic to the "
     "last bit for identical PDs, and was not written. Its row-wise policy loop (one `propose_limits` and "
@@ -401,6 +419,12 @@ def _machine() -> str:
 def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.month - 1 + months
     return dt.date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def _remove_databases(work: Path) -> None:
+    """Start each product run with an empty ledger and scores database, as a first nightly run would."""
+    for name in ("scores.db", "ledger.db"):
+        (work / name).unlink(missing_ok=True)
 
 
 def _empty(folder: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator, Mapping
 
 __all__ = [
@@ -104,5 +105,7 @@ def locale_from_environment(environ: Mapping[str, str]) -> str:
     return DEFAULT_LOCALE
 
 
+@functools.lru_cache(maxsize=64)
 def _normalise(locale: str) -> str:
+    # Cached: the scorer renders several texts per customer, each through translate().
     return "zh_CN" if locale.lower().replace("-", "_").startswith("zh") else "en"

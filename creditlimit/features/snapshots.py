@@ -49,6 +49,8 @@ __all__ = [
     "FEATURE_TABLES",
     "FeatureParams",
     "build_features",
+    "create_feature_table",
+    "fix_dtypes",
     "monthly_as_of_dates",
 ]
 
@@ -236,6 +238,38 @@ def build_features(
       (context): a default, write_off or bankruptcy event before as_of.
     """
     started = time.perf_counter()
+    _create_group_tables(con, as_of_dates, max_statement_age_months)
+    frame = con.execute(_FEATURE_SELECT_SQL, {"days_per_month": DAYS_PER_MONTH}).df()
+    frame = fix_dtypes(frame)
+
+    logger.info(
+        "Built features: %d rows, %d customers, %d as_of dates in %.2f s",
+        len(frame), frame["customer_id"].nunique(), frame["as_of"].nunique(), time.perf_counter() - started,
+    )
+    return frame
+
+
+def create_feature_table(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    *,
+    max_statement_age_months: int,
+    name: str = "_features",
+) -> None:
+    """Build the features of one ``as_of`` into the DuckDB temp table ``name``.
+
+    The rows and columns are those of :func:`build_features`, before the pandas
+    dtype fixes (:func:`fix_dtypes`), so a large book can be read in batches
+    instead of as one frame. Raises as :func:`build_features` does.
+    """
+    _create_group_tables(con, [as_of], max_statement_age_months)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_FEATURE_SELECT_SQL}",
+                {"days_per_month": DAYS_PER_MONTH})
+
+
+def _create_group_tables(con: duckdb.DuckDBPyConnection, as_of_dates: Sequence[dt.date],
+                         max_statement_age_months: int) -> None:
+    """Check the inputs and create the snapshot grid and one temp table per feature group."""
     dates = _check_as_of_dates(as_of_dates)
     age = _int_param({"max_statement_age_months": max_statement_age_months}, "features", "max_statement_age_months", 1)
     require_tables(con, FEATURE_TABLES)
@@ -248,20 +282,12 @@ def build_features(
     con.execute(_SNAPSHOT_SQL)
     create_invoice_balances(con, first_day=dates[0], last_day=dates[-1])
 
-    # One temp table per feature group, then one join.
+    # One temp table per feature group; the feature query joins them.
     con.execute(_FINANCIAL_SQL, {"age": age, "days_per_month": DAYS_PER_MONTH})
     con.execute(_DOCUMENT_SQL)
     con.execute(_BALANCE_SQL)
     con.execute(_UNALLOCATED_SQL)
     con.execute(_EVENT_SQL, {"event_types": list(DEFAULTED_EVENT_TYPES)})
-    frame = con.execute(_FEATURE_SELECT_SQL, {"days_per_month": DAYS_PER_MONTH}).df()
-    frame = _fix_dtypes(frame)
-
-    logger.info(
-        "Built features: %d rows, %d customers, %d as_of dates in %.2f s",
-        len(frame), frame["customer_id"].nunique(), len(dates), time.perf_counter() - started,
-    )
-    return frame
 
 
 def monthly_as_of_dates(
@@ -544,8 +570,8 @@ ORDER BY as_of, customer_id
 """
 
 
-def _fix_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give every output column its documented dtype, in a fixed column order."""
+def fix_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give every feature column its documented dtype (see :func:`build_features`), in a fixed column order."""
     columns = [*SNAPSHOT_KEYS, *FEATURE_NAMES, *CONTEXT_COLUMNS]
     frame = frame.loc[:, columns].copy()
     frame["customer_id"] = _text(frame["customer_id"])

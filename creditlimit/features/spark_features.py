@@ -20,11 +20,12 @@ import pandas as pd
 from creditlimit.features import recent_behaviour as recent_sql
 from creditlimit.features import snapshots
 from creditlimit.features import tables
+from creditlimit.features.batches import fix_feature_dtypes
 from creditlimit.features.catalog import CONTEXT_COLUMNS, FEATURE_NAMES, SNAPSHOT_KEYS
 from creditlimit.features.recent_behaviour import RECENT_COLUMNS
 from creditlimit.features.spark_sql import SparkSQL
 
-__all__ = ["register_clean_tables", "spark_features", "FEATURE_COLUMNS"]
+__all__ = ["register_clean_tables", "spark_features", "fix_feature_dtypes", "FEATURE_COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +95,3 @@ def _recent(sql: SparkSQL, as_of: dt.date, months: int):
                            for c in RECENT_COLUMNS])
 
 
-def fix_feature_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give a pandas slice of the Spark features the dtypes of the local engine's frame."""
-    fixed = snapshots._fix_dtypes(frame)
-    for column in RECENT_COLUMNS[1:]:
-        if column in frame.columns:
-            fixed[column] = pd.to_numeric(frame[column].to_numpy()).astype("float64")
-    return fixed

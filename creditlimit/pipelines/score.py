@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +23,9 @@ from creditlimit.errors import InputDataError, ModelError, ParamsError
 from creditlimit.i18n import register, translate
 from creditlimit.pipelines.mlflow_settings import mlflow_settings
 from creditlimit.pipelines.params import load_params, params_hash, section
+
+if TYPE_CHECKING:
+    from creditlimit.serving.run_writer import RunWriter
 
 __all__ = ["run", "score_book", "ScoredBook", "print_existing_summary", "output_dir"]
 
@@ -35,6 +40,10 @@ MAX_DAYS_AFTER_DATA = 62
 # Beyond this gap the run goes ahead but warns: a month's payments may be missing.
 STALE_DATA_DAYS = 20
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
+# A DuckDB memory size: a number and a unit.
+MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)")
+# Limit columns the end-of-run summary counts.
+SUMMARY_LIMIT_COLUMNS = ("action", "effective_on", "as_of", "needs_review", "current_limit", "new_limit")
 ENGINES = ("local", "spark")
 
 register({
@@ -89,6 +98,10 @@ register({
         "en": "Parameter score.{name} must be a whole number >= 1; got {value!r}.",
         "zh_CN": "参数 score.{name} 必须是大于等于 1 的整数；实际为 {value!r}。",
     },
+    "score.invalid_memory_limit": {
+        "en": "Parameter score.feature_memory_limit must be a size such as 1GB or 512MB; got {value!r}. It caps DuckDB's memory while the features are built; DuckDB spills to disk beyond it.",
+        "zh_CN": "参数 score.feature_memory_limit 必须是 1GB 或 512MB 这样的大小；实际为 {value!r}。它限制构建特征时 DuckDB 使用的内存，超出部分由 DuckDB 写入磁盘。",
+    },
     "score.invalid_previous_as_of": {
         "en": (
             "Parameter score.previous_as_of must be a date YYYY-MM-DD before score.as_of ({as_of}), "
@@ -126,58 +139,146 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
         replay: bool = False) -> Path:
     """Score every customer as of ``as_of`` and publish the outputs atomically.
 
-    ``engine`` is ``local`` (DuckDB and pandas in this process) or ``spark``
+    ``engine`` is ``local`` (DuckDB and pandas in this process, batch by batch,
+    see :func:`score_book_in_batches`) or ``spark``
     (:mod:`creditlimit.serving.spark_engine`); both give the same outputs.
     ``model_version`` pins the registered version instead of the alias's current
     one, and ``replay`` only looks the run's decisions up in the ledger instead of
     appending them (both for ``creditlimit replay``).
     """
-    from creditlimit.serving.approvals import effective_limits, find_run_anchor, record_run_decisions
-    from creditlimit.serving.archive import archive_files
+    from creditlimit.serving.approvals import effective_limits
     from creditlimit.serving.ledger_settings import LedgerSettings
-    from creditlimit.serving.previous_run import find_previous_run
+    from creditlimit.serving.previous_run import previous_run_manifest
+    from creditlimit.serving.publish import atomic_output_dir, write_manifest
+    from creditlimit.serving.run_writer import RunWriter
 
     params = load_params(params_path)
     score_params = section(params, "score")
     _check_previous_as_of(score_params)
     as_of = as_of or dt.date.fromisoformat(str(score_params["as_of"]))
-    previous = find_previous_run(scores_root, as_of)
     if engine not in ENGINES:
         raise ParamsError("score.unknown_engine", engine=engine, known=", ".join(ENGINES))
-    if engine == "spark":
-        from creditlimit.serving.spark_engine import score_book_spark as score_book_with
-    else:
-        score_book_with = score_book
     extra = {} if model_version is None else {"model_version": model_version}
-    book = score_book_with(params, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias, previous=previous,
-                           **extra)
-    result, manifest, timings = book.result, book.manifest, dict(book.timings)
+    final_dir = output_dir(scores_root, as_of)
+    ledger = LedgerSettings.from_params(params)
+    # Order for crash safety: the outputs are written into a temporary folder;
+    # archive and ledger come next (both idempotent per run id), then the run
+    # folder (one atomic swap), then the database (one transaction).
+    with atomic_output_dir(final_dir) as tmp:
+        writer = RunWriter(tmp)
+        if engine == "spark":
+            book = _score_on_spark(params, as_of=as_of, clean_dir=clean_dir, scores_root=scores_root,
+                                   model_alias=model_alias, writer=writer, **extra)
+        else:
+            book = score_book_in_batches(params, as_of=as_of, clean_dir=clean_dir, scores_root=scores_root,
+                                         model_alias=model_alias, writer=writer, **extra)
+        manifest, timings = book.manifest, dict(book.timings)
+        started = time.perf_counter()
+        writer.finish()
+        timings["write_outputs_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _record_in_ledger(ledger, manifest, clean_dir, tmp / "limits.parquet", replay=replay)
+        timings["ledger_s"] = time.perf_counter() - started
+        previous = previous_run_manifest(scores_root, as_of)
+        if previous is not None:
+            manifest["previous_run_id"] = previous.get("run_id")
+        # Every params value of the run, so `creditlimit replay` can score it again.
+        write_manifest(_without_destinations(params), tmp / "params.json", sort_keys=False)
+        write_manifest(manifest, tmp / "manifest.json")
 
     started = time.perf_counter()
-    final_dir = output_dir(scores_root, as_of)
-    # Order for crash safety: archive and ledger first (both idempotent per run id),
-    # then the run folder (one atomic swap), then the database (one transaction).
-    ledger = LedgerSettings.from_params(params)
-    archive_files(clean_dir.parent, manifest["interim_files"], ledger.archive_dir)
-    if replay:
-        manifest["ledger"] = find_run_anchor(ledger.database_url, manifest["run_id"])
-        if manifest["ledger"] is None:
-            raise InputDataError("score.replay_not_in_ledger", run_id=manifest["run_id"])
-    else:
-        manifest["ledger"] = record_run_decisions(ledger.database_url, result.limits, run_id=manifest["run_id"],
-                                                  made_by=ledger.made_by, params=ledger.approvals)
-    if previous is not None:
-        manifest["previous_run_id"] = previous.manifest.get("run_id")
-    _write_outputs(result, manifest, final_dir, params=params)
-    _publish(result, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"],
+    _publish(final_dir, url=str(score_params["database_url"]), as_of=as_of, run_id=manifest["run_id"],
              effective=effective_limits(ledger.database_url, as_of=as_of))
-    timings["write_and_publish_s"] = time.perf_counter() - started
+    timings["publish_s"] = time.perf_counter() - started
     log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
     _append_run_log(scores_root, manifest, timings)
-
-    print(summary_text(result.limits, result.flags, manifest, final_dir / "limits.parquet",
-                       currency=book.base_currency))
+    print(_folder_summary(final_dir, manifest, currency=book.base_currency))
     return final_dir
+
+
+@dataclass(frozen=True)
+class WrittenBook:
+    """One scoring of the whole book, handed to a :class:`RunWriter`: its manifest and timings."""
+
+    manifest: dict[str, Any]
+    base_currency: str
+    timings: dict[str, float]
+
+
+def score_book_in_batches(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, scores_root: Path,
+                          model_alias: str | None, writer: RunWriter,
+                          model_version: int | None = None) -> WrittenBook:
+    """Score every customer as of ``as_of`` in batches of ``score.batch_size``, handing each batch to ``writer``.
+
+    The features go to a Parquet file in the writer's folder first
+    (:func:`creditlimit.features.batches.write_feature_batches`), and each batch is
+    scored with the previous run's rows of its customers
+    (:func:`creditlimit.serving.batch_scorer.score_batches`), so memory follows the
+    batch size. The outputs equal those of :func:`score_book` in the order of the
+    batches; a book of at most one batch comes out in customer order.
+    """
+    from creditlimit.features.batches import write_feature_batches
+    from creditlimit.features.quarantine import quarantine_summary
+    from creditlimit.features.tables import clean_table_paths, connect_tables
+    from creditlimit.serving.batch_scorer import score_batches
+    from creditlimit.serving.previous_run import find_previous_run, previous_run_manifest
+    from creditlimit.serving.run_writer import PARTS_FOLDER
+
+    setup = ScoringSetup.from_params(params, model_alias)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    _check_currency(clean_dir, setup.base_currency)
+    table_paths = clean_table_paths(clean_dir)
+    con = connect_tables(table_paths)
+    feature_file = writer.folder / PARTS_FOLDER / "features_in.parquet"
+    feature_file.parent.mkdir(parents=True, exist_ok=True)
+    _limit_memory(con, setup.feature_memory_limit, spill_dir=feature_file.parent / "duckdb")
+    _check_as_of_in_data(con, as_of, clean_dir)
+    batches = write_feature_batches(con, as_of, feature_file, max_statement_age_months=setup.max_statement_age_months,
+                                    recent_months=setup.flag_params.recent_months, batch_size=setup.batch_size)
+    con.close()
+    if batches.customers == 0:
+        raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
+    quarantine = quarantine_summary(clean_dir.parent / "quarantine", as_of)
+    timings["features_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    model = load_checked_model(params, setup, batches.read(0), clean_dir, model_version)
+    timings["model_load_s"] = time.perf_counter() - started
+
+    manifest = _manifest(params, as_of=as_of, alias=setup.alias, model=model, table_paths=table_paths)
+    summary = score_batches(
+        batches, writer, load_previous=functools.partial(find_previous_run, scores_root, as_of),
+        flag_params=setup.flag_params, master_scale=setup.master_scale, policy=setup.policy, as_of=as_of,
+        base_currency=setup.base_currency, model=model.python_model, run_id=manifest["run_id"],
+        model_version=str(model.version), top_k=setup.top_k, batch_size=setup.batch_size,
+        explain_params=setup.explain_params, quarantine=quarantine,
+    )
+    feature_file.unlink()
+    timings.update(summary.timings)
+    manifest["row_counts"] = {"customers": summary.rows.get("limits", 0), "actions": summary.actions,
+                              "flags": summary.flags, "explanation_rows": summary.rows.get("explanations", 0)}
+    previous = previous_run_manifest(scores_root, as_of)
+    if previous is not None:
+        manifest["previous_as_of"] = previous["as_of"]
+    return WrittenBook(manifest=manifest, base_currency=setup.base_currency, timings=timings)
+
+
+def _score_on_spark(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, scores_root: Path,
+                    model_alias: str | None, writer: RunWriter, model_version: int | None = None) -> WrittenBook:
+    """Score the book on Spark (in memory on the driver) and hand its tables to ``writer``."""
+    from creditlimit.serving.previous_run import find_previous_run
+    from creditlimit.serving.spark_engine import score_book_spark
+
+    extra = {} if model_version is None else {"model_version": model_version}
+    book = score_book_spark(params, as_of=as_of, clean_dir=clean_dir, model_alias=model_alias,
+                            previous=find_previous_run(scores_root, as_of), **extra)
+    result = book.result
+    for name, frame in (("limits", result.limits), ("explanations", result.explanations), ("flags", result.flags),
+                        *sorted(result.extra.items())):
+        writer.add(name, frame)
+    return WrittenBook(manifest=book.manifest, base_currency=book.base_currency, timings=book.timings)
 
 
 def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, model_alias: str | None,
@@ -186,76 +287,110 @@ def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, mo
 
     The stage publishes the result; ``creditlimit simulate`` compares two of them.
     """
-    from creditlimit.features.labels import LabelDefinition
     from creditlimit.features.quarantine import quarantine_summary
     from creditlimit.features.recent_behaviour import recent_behaviour
     from creditlimit.features.snapshots import build_features
     from creditlimit.features.tables import clean_table_paths, connect_tables
-    from creditlimit.models.master_scale import MasterScale
-    from creditlimit.serving.model_guard import load_guarded_model
-    from creditlimit.serving.explain_params import ExplainParams
-    from creditlimit.serving.flags import FlagParams
-    from creditlimit.serving.policy import PolicyParams
     from creditlimit.serving.scorer import score_portfolio
 
-    score_params = section(params, "score")
-    alias = model_alias or str(score_params["model_alias"])
-    policy = PolicyParams.from_mapping(section(params, "policy"))
-    flag_params = FlagParams.from_mapping(section(params, "flags"))
-    explain_params = ExplainParams.from_mapping(section(params, "explain"))
-    master_scale = MasterScale.from_mapping(section(params, "policy"))
-    settings = mlflow_settings(params)
-    top_k, batch_size = (_positive_int(score_params, name) for name in ("top_reasons", "batch_size"))
-    base_currency = str(section(params, "data.base_currency"))
-    definition = LabelDefinition.from_mapping(section(params, "label")).to_dict()
+    setup = ScoringSetup.from_params(params, model_alias)
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    _check_currency(clean_dir, base_currency)
+    _check_currency(clean_dir, setup.base_currency)
     table_paths = clean_table_paths(clean_dir)
     con = connect_tables(table_paths)
     _check_as_of_in_data(con, as_of, clean_dir)
-    features = build_features(
-        con, [as_of],
-        max_statement_age_months=int(section(params, "features.max_statement_age_months")),
-    )
+    features = build_features(con, [as_of], max_statement_age_months=setup.max_statement_age_months)
     if features.empty:
         raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
     # Flag inputs beside the features: recent behaviour and quarantined rows.
-    recent = recent_behaviour(con, as_of, months=flag_params.recent_months)
+    recent = recent_behaviour(con, as_of, months=setup.flag_params.recent_months)
     features = features.merge(recent, on="customer_id", how="left", validate="one_to_one")
     quarantine = quarantine_summary(clean_dir.parent / "quarantine", as_of)
     timings["features_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    # Gate tags, file location and signature are checked before the pyfunc is unpickled.
-    model = load_guarded_model(
-        tracking_uri=settings.tracking_uri, model_name=settings.model_name, alias=alias,
-        artifact_location=settings.artifact_location, features=features,
-        data_dirs=(clean_dir, section(params, "data").get("raw_dir", clean_dir)),
-        version=model_version,
-        # A what-if run publishes nothing, so it may try a model that is not gated (a challenger).
-        require_passed_gates=not what_if,
-    )
+    # A what-if run publishes nothing, so it may try a model that is not gated (a challenger).
+    model = load_checked_model(params, setup, features, clean_dir, model_version, require_passed_gates=not what_if)
     timings["model_load_s"] = time.perf_counter() - started
-    if model.python_model.default_definition != definition:
-        raise ModelError("score.definition_mismatch", model=model.name, version=model.version,
-                         model_definition=model.python_model.default_definition,
-                         params_definition=definition)
 
-    manifest = _manifest(params, as_of=as_of, alias=alias, model=model, table_paths=table_paths)
+    manifest = _manifest(params, as_of=as_of, alias=setup.alias, model=model, table_paths=table_paths)
     result = score_portfolio(
-        features, model=model.python_model, master_scale=master_scale, policy=policy,
-        flag_params=flag_params, as_of=as_of, run_id=manifest["run_id"],
-        model_version=str(model.version), top_k=top_k, batch_size=batch_size,
-        base_currency=base_currency, previous=previous, explain_params=explain_params,
+        features, model=model.python_model, master_scale=setup.master_scale, policy=setup.policy,
+        flag_params=setup.flag_params, as_of=as_of, run_id=manifest["run_id"],
+        model_version=str(model.version), top_k=setup.top_k, batch_size=setup.batch_size,
+        base_currency=setup.base_currency, previous=previous, explain_params=setup.explain_params,
         quarantine=quarantine,
     )
     timings.update(result.timings)
     manifest["row_counts"] = _row_counts(result)
     if previous is not None:
         manifest["previous_as_of"] = previous.as_of.isoformat()
-    return ScoredBook(result=result, manifest=manifest, base_currency=base_currency, timings=timings)
+    return ScoredBook(result=result, manifest=manifest, base_currency=setup.base_currency, timings=timings)
+
+
+@dataclass(frozen=True)
+class ScoringSetup:
+    """The validated params of a scoring run, read once for every engine."""
+
+    alias: str
+    policy: Any
+    flag_params: Any
+    explain_params: Any
+    master_scale: Any
+    mlflow: Any
+    top_k: int
+    batch_size: int
+    base_currency: str
+    definition: dict
+    max_statement_age_months: int
+    feature_memory_limit: str
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], model_alias: str | None) -> ScoringSetup:
+        from creditlimit.features.labels import LabelDefinition
+        from creditlimit.models.master_scale import MasterScale
+        from creditlimit.serving.explain_params import ExplainParams
+        from creditlimit.serving.flags import FlagParams
+        from creditlimit.serving.policy import PolicyParams
+
+        score_params = section(params, "score")
+        return cls(
+            alias=model_alias or str(score_params["model_alias"]),
+            policy=PolicyParams.from_mapping(section(params, "policy")),
+            flag_params=FlagParams.from_mapping(section(params, "flags")),
+            explain_params=ExplainParams.from_mapping(section(params, "explain")),
+            master_scale=MasterScale.from_mapping(section(params, "policy")),
+            mlflow=mlflow_settings(params),
+            top_k=_positive_int(score_params, "top_reasons"),
+            batch_size=_positive_int(score_params, "batch_size"),
+            base_currency=str(section(params, "data.base_currency")),
+            definition=LabelDefinition.from_mapping(section(params, "label")).to_dict(),
+            max_statement_age_months=int(section(params, "features.max_statement_age_months")),
+            feature_memory_limit=_memory_limit(score_params),
+        )
+
+
+def load_checked_model(params: Mapping[str, Any], setup: ScoringSetup, features: pd.DataFrame, clean_dir: Path,
+               version: int | None, *, require_passed_gates: bool = True):
+    """Check and load the registered model; ``features`` (a sample of rows is enough) checks the signature.
+
+    Gate tags, file location and signature are checked before the pyfunc is unpickled.
+    """
+    from creditlimit.serving.model_guard import load_guarded_model
+
+    model = load_guarded_model(
+        tracking_uri=setup.mlflow.tracking_uri, model_name=setup.mlflow.model_name, alias=setup.alias,
+        artifact_location=setup.mlflow.artifact_location, features=features,
+        data_dirs=(clean_dir, section(params, "data").get("raw_dir", clean_dir)),
+        version=version, require_passed_gates=require_passed_gates,
+    )
+    if model.python_model.default_definition != setup.definition:
+        raise ModelError("score.definition_mismatch", model=model.name, version=model.version,
+                         model_definition=model.python_model.default_definition,
+                         params_definition=setup.definition)
+    return model
 
 
 def _check_previous_as_of(score_params: Mapping[str, Any]) -> None:
@@ -274,17 +409,23 @@ def _check_previous_as_of(score_params: Mapping[str, Any]) -> None:
 
 def print_existing_summary(*, params_path: Path, as_of: dt.date | None, scores_root: Path) -> None:
     """Print the summary of a finished run (used by ``make demo``)."""
-    from creditlimit.serving.publish import read_parquet
-
     params = load_params(params_path)
     as_of = as_of or dt.date.fromisoformat(str(section(params, "score.as_of")))
     folder = output_dir(scores_root, as_of)
     if not (folder / "manifest.json").is_file():
         raise InputDataError("score.no_run", as_of=as_of, path=scores_root)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    print(summary_text(read_parquet(folder / "limits.parquet"), read_parquet(folder / "flags.parquet"),
-                       manifest, folder / "limits.parquet",
-                       currency=str(section(params, "data.base_currency"))))
+    print(_folder_summary(folder, manifest, currency=str(section(params, "data.base_currency"))))
+
+
+def _folder_summary(folder: Path, manifest: Mapping[str, Any], *, currency: str) -> str:
+    """Render the summary of the run in ``folder``, reading only the columns it counts."""
+    import pyarrow.parquet as pq
+
+    limits = pq.read_table(folder / "limits.parquet", columns=list(SUMMARY_LIMIT_COLUMNS)).to_pandas(
+        date_as_object=False)
+    flags = pq.read_table(folder / "flags.parquet", columns=["code"]).to_pandas()
+    return summary_text(limits, flags, manifest, folder / "limits.parquet", currency=currency)
 
 
 def summary_text(limits: pd.DataFrame, flags: pd.DataFrame, manifest: Mapping[str, Any],
@@ -311,6 +452,19 @@ def _positive_int(score_params: Mapping[str, Any], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParamsError("score.invalid_param", name=name, value=value)
     return value
+
+
+def _memory_limit(score_params: Mapping[str, Any]) -> str:
+    value = score_params.get("feature_memory_limit")
+    if not isinstance(value, str) or not MEMORY_LIMIT.fullmatch(value.strip()):
+        raise ParamsError("score.invalid_memory_limit", value=value)
+    return value.strip()
+
+
+def _limit_memory(con, limit: str, *, spill_dir: Path) -> None:
+    """Cap DuckDB's memory for the feature build; beyond it DuckDB spills to ``spill_dir``."""
+    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET temp_directory = '{str(spill_dir).replace(chr(39), chr(39) * 2)}'")
 
 
 def _check_currency(clean_dir: Path, base_currency: str) -> None:
@@ -407,22 +561,6 @@ def _row_counts(result) -> dict[str, Any]:
     }
 
 
-def _write_outputs(result, manifest, final_dir: Path, *, params: Mapping[str, Any]) -> None:
-    from creditlimit.serving.publish import atomic_output_dir, write_csv, write_manifest, write_parquet
-
-    with atomic_output_dir(final_dir) as tmp:
-        write_parquet(result.limits, tmp / "limits.parquet")
-        write_parquet(result.explanations, tmp / "explanations.parquet")
-        write_parquet(result.flags, tmp / "flags.parquet")
-        write_csv(result.limits, tmp / "limits.csv")
-        write_csv(result.flags, tmp / "flags.csv")
-        for name, frame in sorted(result.extra.items()):
-            write_parquet(frame, tmp / f"{name}.parquet")
-        # Every params value of the run, so `creditlimit replay` can score it again.
-        write_manifest(_without_destinations(params), tmp / "params.json", sort_keys=False)
-        write_manifest(manifest, tmp / "manifest.json")
-
-
 def _append_run_log(scores_root: Path, manifest: Mapping[str, Any], timings: Mapping[str, float]) -> None:
     """Append the run's timings to ``run_log.jsonl`` beside the run folders.
 
@@ -437,13 +575,34 @@ def _append_run_log(scores_root: Path, manifest: Mapping[str, Any], timings: Map
         handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
-def _publish(result, *, url: str, as_of: dt.date, run_id: str, effective: pd.DataFrame) -> None:
+def _record_in_ledger(ledger, manifest: dict[str, Any], clean_dir: Path, limits_path: Path, *,
+                      replay: bool) -> None:
+    """Archive the run's inputs and append its decisions to the ledger (replay only looks them up)."""
+    from creditlimit.serving.approvals import find_run_anchor, record_run_decisions
+    from creditlimit.serving.archive import archive_files
+    from creditlimit.serving.run_writer import parquet_batches
+
+    archive_files(clean_dir.parent, manifest["interim_files"], ledger.archive_dir)
+    if replay:
+        manifest["ledger"] = find_run_anchor(ledger.database_url, manifest["run_id"])
+        if manifest["ledger"] is None:
+            raise InputDataError("score.replay_not_in_ledger", run_id=manifest["run_id"])
+    else:
+        manifest["ledger"] = record_run_decisions(ledger.database_url, parquet_batches(limits_path),
+                                                  run_id=manifest["run_id"], made_by=ledger.made_by,
+                                                  params=ledger.approvals)
+
+
+def _publish(folder: Path, *, url: str, as_of: dt.date, run_id: str, effective: pd.DataFrame) -> None:
+    """Publish the run's files in ``folder`` to the database, one row group at a time."""
     from creditlimit.serving.publish import publish_to_database
+    from creditlimit.serving.run_writer import parquet_batches
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    reasons = result.explanations[result.explanations["text_en"].notna()]
-    publish_to_database(url, {"credit_limits": result.limits, "risk_flags": result.flags,
+    reasons = (part[part["text_en"].notna()] for part in parquet_batches(folder / "explanations.parquet"))
+    publish_to_database(url, {"credit_limits": parquet_batches(folder / "limits.parquet"),
+                              "risk_flags": parquet_batches(folder / "flags.parquet"),
                               "reason_codes": reasons,
                               "effective_limits": effective.rename(columns={"as_of": "decided_as_of"})},
                         as_of=as_of, run_id=run_id)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from creditlimit.errors import ParamsError
 from creditlimit.i18n import register
-from creditlimit.serving.ledger import append_records, read_records
+from creditlimit.serving.ledger import append_records, iter_records, last_record, read_records
 
 __all__ = [
     "ApprovalParams",
@@ -96,56 +97,71 @@ class ApprovalParams:
 
 def decision_records(limits: pd.DataFrame, *, run_id: str, made_by: str,
                      params: ApprovalParams) -> list[dict]:
-    """Build one ``decision`` ledger record per row of a run's limits frame."""
-    records = []
-    for row in limits.sort_values("customer_id", kind="stable").itertuples(index=False):
-        increase = _amount_or_zero(row.new_limit) - _amount_or_zero(row.current_limit)
-        needs_approval = (
-            (row.action in ("increase", "new") and increase > params.max_auto_increase)
-            or (row.action == "suspend" and params.suspensions_need_approval)
-        )
-        records.append({
-            "decision_id": f"{run_id}-{row.customer_id}",
-            "kind": DECISION,
-            "customer_id": str(row.customer_id),
-            "as_of": pd.Timestamp(row.as_of).date().isoformat(),
-            "run_id": run_id,
-            "limit_before": _json_number(row.current_limit),
-            "limit_after": _json_number(row.new_limit),
-            "action": str(row.action),
-            "effective_on": _json_date(getattr(row, "effective_on", None)),
-            "model_version": str(row.model_version),
-            "policy_version": str(getattr(row, "policy_version", "")),
-            "reason_codes": [str(code) for code in _reason_codes(row)],
-            "made_by": made_by,
-            "approval": "required" if needs_approval else "auto",
-        })
-    return records
+    """Build one ``decision`` ledger record per row of a run's limits frame, in customer order.
+
+    Columns are read whole and the records zipped from them, because a row loop
+    over a million text columns costs more than the ledger's hashing.
+    """
+    frame = limits.sort_values("customer_id", kind="stable")
+    rows = len(frame)
+    before, after = frame["current_limit"].to_numpy(dtype=float), frame["new_limit"].to_numpy(dtype=float)
+    actions = [str(action) for action in frame["action"].tolist()]
+    # A new customer has no current limit, so its whole new limit is the increase.
+    increase = np.nan_to_num(after, nan=0.0) - np.nan_to_num(before, nan=0.0)
+    action_array = np.array(actions, dtype=object)
+    needs_approval = ((np.isin(action_array, ("increase", "new")) & (increase > params.max_auto_increase))
+                      | ((action_array == "suspend") & params.suspensions_need_approval))
+    columns = {
+        "customer_id": [str(value) for value in frame["customer_id"].tolist()],
+        "as_of": _iso_dates(frame["as_of"]),
+        "limit_before": _json_numbers(before),
+        "limit_after": _json_numbers(after),
+        "action": actions,
+        "effective_on": _iso_dates(frame["effective_on"]) if "effective_on" in frame else [None] * rows,
+        "model_version": [str(value) for value in frame["model_version"].tolist()],
+        "policy_version": ([str(value) for value in frame["policy_version"].tolist()]
+                           if "policy_version" in frame else [""] * rows),
+        "reason_codes": _reason_code_lists(frame),
+        "approval": ["required" if needed else "auto" for needed in needs_approval],
+    }
+    return [
+        {"decision_id": f"{run_id}-{customer}", "kind": DECISION, "customer_id": customer, "as_of": as_of,
+         "run_id": run_id, "limit_before": limit_before, "limit_after": limit_after, "action": action,
+         "effective_on": effective_on, "model_version": model_version, "policy_version": policy_version,
+         "reason_codes": reason_codes, "made_by": made_by, "approval": approval}
+        for customer, as_of, limit_before, limit_after, action, effective_on, model_version, policy_version,
+        reason_codes, approval in zip(*columns.values())
+    ]
 
 
-def record_run_decisions(url: str, limits: pd.DataFrame, *, run_id: str, made_by: str,
-                         params: ApprovalParams) -> dict:
+def record_run_decisions(url: str, limits: pd.DataFrame | Iterable[pd.DataFrame], *, run_id: str,
+                         made_by: str, params: ApprovalParams) -> dict:
     """Append a run's decisions unless the ledger already has them; return the run's ledger anchor.
 
-    The run id is a hash of the inputs, params and model, so scoring the same
-    inputs again appends nothing: reruns stay idempotent. The anchor names the
-    sequence number and hash of the run's last decision record, the same on
-    every rerun, so the run manifest can carry it and ``audit verify`` can check it.
+    ``limits`` is the run's limits frame, or an iterable of its parts (read batch
+    by batch from a large run's file). The run id is a hash of the inputs, params
+    and model, so scoring the same inputs again appends nothing: reruns stay
+    idempotent. The anchor names the sequence number and hash of the run's last
+    decision record, the same on every rerun, so the run manifest can carry it
+    and ``audit verify`` can check it.
     """
     anchor = find_run_anchor(url, run_id)
     if anchor is None:
-        append_records(url, decision_records(limits, run_id=run_id, made_by=made_by, params=params))
+        parts = [limits] if isinstance(limits, pd.DataFrame) else limits
+        records = (record for part in parts
+                   for record in decision_records(part, run_id=run_id, made_by=made_by, params=params))
+        append_records(url, records)
         anchor = find_run_anchor(url, run_id)
     return anchor or {"run_id": run_id, "count": 0, "hash": "", "decisions": 0}
 
 
 def find_run_anchor(url: str, run_id: str) -> dict | None:
     """Return the ledger anchor of a run already recorded, or None (replay appends nothing)."""
-    existing = [r for r in read_records(url, run_id=run_id) if r["kind"] == DECISION]
-    if not existing:
+    found = last_record(url, run_id=run_id, kind=DECISION)
+    if found is None:
         return None
-    return {"run_id": run_id, "count": existing[-1]["seq"], "hash": existing[-1]["hash"],
-            "decisions": len(existing)}
+    decisions, last = found
+    return {"run_id": run_id, "count": last["seq"], "hash": last["hash"], "decisions": decisions}
 
 
 def approve(url: str, decision_id: str, *, by: str, note: str = "") -> dict:
@@ -189,26 +205,27 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
     Decisions after ``as_of`` (when given) are ignored. The ``effective_on`` column
     carries the date a pending decrease takes effect.
     """
-    records = read_records(url)
-    outcomes = {r["decision_id"]: r for r in records if r["kind"] in (APPROVED, REJECTED)}
-    latest: dict[str, dict] = {}
-    for record in records:
-        if record["kind"] != DECISION or (as_of and record["as_of"] > as_of.isoformat()):
+    outcomes = {r["decision_id"]: r for r in iter_records(url, kinds=(APPROVED, REJECTED))}
+    latest: dict[str, tuple] = {}
+    for record in iter_records(url, kinds=(DECISION,)):
+        if as_of and record["as_of"] > as_of.isoformat():
             continue
         outcome = outcomes.get(record["decision_id"])
         customer = record["customer_id"]
         if record["approval"] == "auto" or (outcome and outcome["kind"] == APPROVED):
             approved_by = outcome["by"] if outcome else "auto"
-            latest[customer] = {**record, "approved_by": approved_by}
+            latest[customer] = _in_force(record, record["limit_after"], record["action"],
+                                         record["effective_on"], approved_by)
         elif customer not in latest:
-            latest[customer] = {**record, "limit_after": record["limit_before"], "action": "hold",
-                                "effective_on": record["as_of"], "approved_by": "unchanged"}
+            latest[customer] = _in_force(record, record["limit_before"], "hold", record["as_of"], "unchanged")
     columns = ["customer_id", "limit", "effective_on", "decision_id", "as_of", "action", "approved_by"]
-    rows = [{"customer_id": customer, "limit": r["limit_after"], "effective_on": r["effective_on"],
-             "decision_id": r["decision_id"], "as_of": r["as_of"], "action": r["action"],
-             "approved_by": r["approved_by"]}
-            for customer, r in sorted(latest.items())]
+    rows = [(customer, *kept) for customer, kept in sorted(latest.items())]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _in_force(record: dict, limit, action: str, effective_on, approved_by: str) -> tuple:
+    """Keep the few fields of a decision in force (a tuple: a large book keeps one per customer)."""
+    return limit, effective_on, record["decision_id"], record["as_of"], action, approved_by
 
 
 def _latest_decisions(records: list[dict]) -> dict[str, dict]:
@@ -248,25 +265,16 @@ def _check_and_append(url: str, decision_id: str, *, kind: str, by: str, note: s
     return record
 
 
-def _reason_codes(row) -> list[str]:
-    codes = [getattr(row, f"reason_{rank}", None) for rank in (1, 2, 3)]
-    return [code for code in codes if isinstance(code, str) and code]
+def _reason_code_lists(frame: pd.DataFrame) -> list[list[str]]:
+    ranks = [frame[f"reason_{rank}"].tolist() if f"reason_{rank}" in frame else [None] * len(frame)
+             for rank in (1, 2, 3)]
+    return [[code for code in codes if isinstance(code, str) and code] for codes in zip(*ranks)]
 
 
-def _amount_or_zero(value: object) -> float:
-    # A new customer has no current limit, so its whole new limit is the increase.
-    number = float(value) if value is not None else math.nan
-    return 0.0 if math.isnan(number) else number
+def _json_numbers(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(value) else value for value in values.tolist()]
 
 
-def _json_number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def _json_date(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return None
-    return pd.Timestamp(value).date().isoformat()
+def _iso_dates(values: pd.Series) -> list[str | None]:
+    text = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+    return [None if pd.isna(value) else value for value in text.tolist()]

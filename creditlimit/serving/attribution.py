@@ -129,16 +129,18 @@ def feature_values_table(explanations: pd.DataFrame) -> pd.DataFrame:
     return long.pivot(index="customer_id", columns="feature", values="shown")
 
 
-def previous_tables(folder: Path | None, explanations: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-    """Read the previous run's contributions (its table, else its explanations) and feature values."""
+def previous_tables(folder: Path | None, explanations: pd.DataFrame,
+                    contributions: pd.DataFrame | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Read the previous run's contributions (given, its table, else its explanations) and feature values."""
     if explanations is None or explanations.empty or "contribution" not in explanations.columns:
         return None, pd.DataFrame()
+    values = feature_values_table(explanations)
+    if contributions is not None:
+        return contributions, values
     path = folder / "contributions.parquet" if folder is not None else None
     if path is not None and path.is_file():
-        contributions = pd.read_parquet(path).set_index("customer_id")
-    else:
-        contributions = explanations.pivot(index="customer_id", columns="feature", values="contribution")
-    return contributions, feature_values_table(explanations)
+        return pd.read_parquet(path).set_index("customer_id"), values
+    return explanations.pivot(index="customer_id", columns="feature", values="contribution"), values
 
 
 def attribute_changes(

@@ -20,7 +20,7 @@ from creditlimit.i18n import register
 from creditlimit.serving.flags import SEVERITY, FlagParams, flag_frame, flag_texts, typed_flags
 from creditlimit.serving.reasons import format_value
 
-__all__ = ["EARLY_WARNING_CODES", "raise_early_warnings", "grade_notches"]
+__all__ = ["EARLY_WARNING_CODES", "concentration_flags", "raise_early_warnings", "grade_notches"]
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def raise_early_warnings(
         _previous_run_flags(scored, previous_limits, previous_as_of, params, grade_order),
         _trend_flags(scored, params),
         _dispute_flags(scored, params),
-        _concentration_flags(scored, params, base_currency),
+        concentration_flags(scored, params, base_currency),
         _group_flags(limits, base_currency),
         _quarantine_flags(quarantine, scored["customer_id"], params),
     ]
@@ -240,7 +240,12 @@ def _dispute_flags(scored: pd.DataFrame, params: FlagParams) -> pd.DataFrame:
     return flag_frame(rows)
 
 
-def _concentration_flags(scored: pd.DataFrame, params: FlagParams, base_currency: str | None) -> pd.DataFrame:
+def concentration_flags(scored: pd.DataFrame, params: FlagParams, base_currency: str | None) -> pd.DataFrame:
+    """Flag each customer whose open exposure is at least ``concentration_share`` of the book's total.
+
+    ``scored`` needs ``customer_id`` and ``open_exposure`` of every customer in the
+    book; nothing is raised below ``concentration_min_customers`` customers.
+    """
     if "open_exposure" not in scored.columns or len(scored) < params.concentration_min_customers:
         return flag_frame([])
     exposure = _floats(scored["open_exposure"])

@@ -156,7 +156,8 @@ def _changes(limits, contributions, explanations, previous, params, model_versio
     )
     if previous is None or params is None or previous.limits.empty:
         return empty
-    previous_contributions, previous_values = previous_tables(previous.folder, previous.explanations)
+    previous_contributions, previous_values = previous_tables(previous.folder, previous.explanations,
+                                                                 previous.contributions)
     manifest = previous.manifest or {}
     versions = {
         "model_version": ((manifest.get("model") or {}).get("version"), model_version),

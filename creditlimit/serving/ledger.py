@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -32,6 +32,8 @@ __all__ = [
     "LedgerProblem",
     "append_records",
     "canonical_json",
+    "iter_records",
+    "last_record",
     "ledger_head",
     "read_records",
     "record_hash",
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+# Rows per INSERT when appending and per fetch when reading.
+INSERT_CHUNK = 10_000
 
 _METADATA = sa.MetaData()
 _RECORDS = sa.Table(
@@ -155,27 +159,33 @@ def append_records(url: str, records: Iterable[Mapping[str, object]]) -> LedgerH
     Each record needs ``decision_id`` and ``kind``; ``customer_id`` is indexed
     when present. The head row is read and written in the same transaction, so
     concurrent writers cannot fork the chain (SQLite takes the write lock at
-    BEGIN; PostgreSQL locks the head row with SELECT ... FOR UPDATE).
+    BEGIN; PostgreSQL locks the head row with SELECT ... FOR UPDATE). Records are
+    inserted ``INSERT_CHUNK`` at a time, so an iterator of a million records never
+    sits in memory whole; a record that fails its check rolls all of them back.
     """
-    payloads = [(record, _checked_payload(record)) for record in records]
     engine = create_database_engine(url)
     try:
         with engine.begin() as connection:
             _METADATA.create_all(connection)
             head = _locked_head(connection)
-            rows, last_hash = [], head.last_hash
-            for offset, (record, payload) in enumerate(payloads, start=1):
+            count, last_hash, rows = head.count, head.last_hash, []
+            for record in records:
+                payload = _checked_payload(record)
                 digest = record_hash(last_hash, payload)
+                count += 1
                 rows.append({
-                    "seq": head.count + offset, "decision_id": str(record["decision_id"]),
+                    "seq": count, "decision_id": str(record["decision_id"]),
                     "kind": str(record["kind"]), "customer_id": _optional_text(record.get("customer_id")),
                     "run_id": _optional_text(record.get("run_id")),
                     "payload": payload, "prev_hash": last_hash, "hash": digest,
                 })
                 last_hash = digest
+                if len(rows) == INSERT_CHUNK:
+                    connection.execute(_RECORDS.insert(), rows)
+                    rows = []
             if rows:
                 connection.execute(_RECORDS.insert(), rows)
-            new_head = LedgerHead(count=head.count + len(rows), last_hash=last_hash)
+            new_head = LedgerHead(count=count, last_hash=last_hash)
             _write_head(connection, new_head)
     except sa.exc.SQLAlchemyError as error:
         raise PublishError("ledger.database_failed", url=shown_url(engine), error=error) from error
@@ -198,21 +208,48 @@ def ledger_head(url: str) -> LedgerHead:
 
 
 def read_records(url: str, *, customer_id: str | None = None, run_id: str | None = None,
-                 decision_id: str | None = None) -> list[dict]:
+                 decision_id: str | None = None, kinds: Sequence[str] | None = None) -> list[dict]:
     """Read records in sequence order, each with ``seq`` and ``hash`` added, optionally filtered by indexed columns."""
+    return list(iter_records(url, customer_id=customer_id, run_id=run_id, decision_id=decision_id, kinds=kinds))
+
+
+def iter_records(url: str, *, customer_id: str | None = None, run_id: str | None = None,
+                 decision_id: str | None = None, kinds: Sequence[str] | None = None) -> Iterator[dict]:
+    """Yield the records :func:`read_records` returns, fetched ``INSERT_CHUNK`` rows at a time."""
     engine = create_database_engine(url)
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table(_RECORDS.name):
-                return []
+                return
             query = sa.select(_RECORDS).order_by(_RECORDS.c.seq)
             for column, value in (("customer_id", customer_id), ("run_id", run_id), ("decision_id", decision_id)):
                 if value is not None:
                     query = query.where(_RECORDS.c[column] == value)
-            rows = connection.execute(query).all()
+            if kinds is not None:
+                query = query.where(_RECORDS.c.kind.in_(list(kinds)))
+            result = connection.execution_options(yield_per=INSERT_CHUNK).execute(query)
+            for row in result:
+                yield {**json.loads(row.payload), "seq": int(row.seq), "hash": row.hash}
     finally:
         engine.dispose()
-    return [{**json.loads(row.payload), "seq": int(row.seq), "hash": row.hash} for row in rows]
+
+
+def last_record(url: str, *, run_id: str, kind: str) -> tuple[int, dict] | None:
+    """Return how many records of ``kind`` a run has and the last of them, or None when it has none."""
+    engine = create_database_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not sa.inspect(connection).has_table(_RECORDS.name):
+                return None
+            selected = _RECORDS.c.run_id == run_id, _RECORDS.c.kind == kind
+            count, last_seq = connection.execute(
+                sa.select(sa.func.count(), sa.func.max(_RECORDS.c.seq)).where(*selected)).one()
+            if not count:
+                return None
+            row = connection.execute(sa.select(_RECORDS).where(_RECORDS.c.seq == last_seq)).one()
+    finally:
+        engine.dispose()
+    return int(count), {**json.loads(row.payload), "seq": int(row.seq), "hash": row.hash}
 
 
 def verify_ledger(url: str, anchors: Sequence[Mapping[str, object]] = ()) -> LedgerProblem | None:

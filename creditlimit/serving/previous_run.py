@@ -11,20 +11,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["PreviousRun", "find_previous_run", "published_as_of_dates"]
+__all__ = ["PreviousRun", "find_previous_run", "previous_run_manifest", "published_as_of_dates"]
 
 _FOLDER = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True)
 class PreviousRun:
-    """Outputs of one earlier published run, read from its folder."""
+    """Outputs of one earlier published run, read from its folder.
+
+    ``contributions`` is the run's contributions table (customer id as index) when
+    it was read for a subset of customers; None means callers read it from
+    ``folder`` themselves.
+    """
 
     as_of: dt.date
     folder: Path
@@ -32,6 +39,7 @@ class PreviousRun:
     explanations: pd.DataFrame
     flags: pd.DataFrame
     manifest: dict
+    contributions: pd.DataFrame | None = None
 
 
 def published_as_of_dates(scores_root: Path) -> list[dt.date]:
@@ -50,26 +58,50 @@ def published_as_of_dates(scores_root: Path) -> list[dt.date]:
     return sorted(dates)
 
 
-def find_previous_run(scores_root: Path, as_of: dt.date) -> PreviousRun | None:
-    """Load the latest complete run before ``as_of``, or None when there is none."""
+def previous_run_manifest(scores_root: Path, as_of: dt.date) -> dict | None:
+    """Return the manifest of the latest complete run before ``as_of``, or None, reading nothing else."""
+    earlier = [date for date in published_as_of_dates(scores_root) if date < as_of]
+    if not earlier:
+        return None
+    path = scores_root / f"as_of={earlier[-1].isoformat()}" / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[str] | None = None,
+                      limit_columns: Sequence[str] | None = None) -> PreviousRun | None:
+    """Load the latest complete run before ``as_of``, or None when there is none.
+
+    With ``customers``, only their rows are read (and the contributions table too),
+    so a batch of a large book holds the previous run of that batch alone. With
+    ``limit_columns``, only those limit columns are read (the ones the file has).
+    """
     earlier = [date for date in published_as_of_dates(scores_root) if date < as_of]
     if not earlier:
         return None
     previous = earlier[-1]
     folder = scores_root / f"as_of={previous.isoformat()}"
+    wanted = None if customers is None else pc.field("customer_id").isin(list(customers))
+    contributions = None
+    if wanted is not None:
+        contributions = _read_optional(folder / "contributions.parquet", wanted)
+        contributions = contributions.set_index("customer_id") if "customer_id" in contributions else None
     return PreviousRun(
         as_of=previous,
         folder=folder,
-        limits=_read_optional(folder / "limits.parquet"),
-        explanations=_read_optional(folder / "explanations.parquet"),
-        flags=_read_optional(folder / "flags.parquet"),
+        limits=_read_optional(folder / "limits.parquet", wanted, limit_columns),
+        explanations=_read_optional(folder / "explanations.parquet", wanted),
+        flags=_read_optional(folder / "flags.parquet", wanted),
         manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
+        contributions=contributions,
     )
 
 
-def _read_optional(path: Path) -> pd.DataFrame:
+def _read_optional(path: Path, wanted=None, columns: Sequence[str] | None = None) -> pd.DataFrame:
     # Runs written by older versions may lack a file; an empty frame keeps callers simple.
     if not path.is_file():
         return pd.DataFrame()
+    if columns is not None:
+        present = set(pq.read_schema(path).names)
+        columns = [name for name in columns if name in present]
     # pandas.read_parquet turns Arrow date32 columns into objects in pandas 3, so read through pyarrow.
-    return pq.read_table(path).to_pandas(date_as_object=False)
+    return pq.read_table(path, columns=columns, filters=wanted).to_pandas(date_as_object=False)

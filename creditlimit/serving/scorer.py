@@ -30,7 +30,7 @@ from creditlimit.serving.policy import PolicyParams, propose_limits
 from creditlimit.serving.previous_run import PreviousRun
 from creditlimit.serving.reasons import reason_codes
 
-__all__ = ["ScoreResult", "finish_scoring", "score_portfolio", "LIMIT_COLUMNS"]
+__all__ = ["ScoreResult", "add_portfolio_flags", "finish_scoring", "score_portfolio", "LIMIT_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,24 @@ def finish_scoring(features, scored, top, explanations, *, model, master_scale, 
     flags = explained.flags.copy()
     flags.insert(1, "as_of", pd.Timestamp(as_of))
     return explained.limits, flags, {"features": features, **explained.extra}
+
+
+def add_portfolio_flags(limits: pd.DataFrame, flags: pd.DataFrame,
+                        portfolio_flags: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add flags raised on the whole book (concentration) to the flags of a part of it.
+
+    Engines that score a book in parts run the concentration rule once on every
+    customer; this merges its flags for the part's customers, keeps the flags
+    sorted by customer, code and subject, and rebuilds ``risk_flags``.
+    """
+    if not len(portfolio_flags):
+        return limits, flags
+    added = portfolio_flags[list(flags.columns)].astype(flags.dtypes.to_dict())
+    flags = pd.concat([flags, added], ignore_index=True)
+    flags = flags.sort_values(["customer_id", "code", "subject"], kind="mergesort", ignore_index=True)
+    limits = limits.copy()
+    limits["risk_flags"] = joined_flag_codes(limits["customer_id"], flags)
+    return limits, flags
 
 
 def _score_batch(batch: pd.DataFrame, *, model, top_k: int, base_currency: str):

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from creditlimit.errors import InputDataError, ModelError
+from creditlimit.errors import InputDataError
 
 __all__ = ["SESSION_CONF", "spark_session", "score_book_spark"]
 
@@ -114,7 +114,7 @@ def score_book_spark(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Pa
     from creditlimit.features.quarantine import quarantine_summary
     from creditlimit.pipelines import score as stage
 
-    setup = _Setup.from_params(params, model_alias)
+    setup = stage.ScoringSetup.from_params(params, model_alias)
     spark = spark or spark_session()
     timings: dict[str, float] = {}
 
@@ -155,70 +155,16 @@ def score_book_spark(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Pa
                             timings=timings)
 
 
-@dataclass(frozen=True)
-class _Setup:
-    """The validated params of a scoring run, read as the local engine reads them."""
-
-    alias: str
-    policy: Any
-    flag_params: Any
-    explain_params: Any
-    master_scale: Any
-    mlflow: Any
-    top_k: int
-    batch_size: int
-    base_currency: str
-    definition: dict
-    max_statement_age_months: int
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], model_alias: str | None) -> _Setup:
-        from creditlimit.features.labels import LabelDefinition
-        from creditlimit.models.master_scale import MasterScale
-        from creditlimit.pipelines.mlflow_settings import mlflow_settings
-        from creditlimit.pipelines.params import section
-        from creditlimit.pipelines.score import _positive_int
-        from creditlimit.serving.explain_params import ExplainParams
-        from creditlimit.serving.flags import FlagParams
-        from creditlimit.serving.policy import PolicyParams
-
-        score_params = section(params, "score")
-        return cls(
-            alias=model_alias or str(score_params["model_alias"]),
-            policy=PolicyParams.from_mapping(section(params, "policy")),
-            flag_params=FlagParams.from_mapping(section(params, "flags")),
-            explain_params=ExplainParams.from_mapping(section(params, "explain")),
-            master_scale=MasterScale.from_mapping(section(params, "policy")),
-            mlflow=mlflow_settings(params),
-            top_k=_positive_int(score_params, "top_reasons"),
-            batch_size=_positive_int(score_params, "batch_size"),
-            base_currency=str(section(params, "data.base_currency")),
-            definition=LabelDefinition.from_mapping(section(params, "label")).to_dict(),
-            max_statement_age_months=int(section(params, "features.max_statement_age_months")),
-        )
-
-
-def _load_model(params: Mapping[str, Any], setup: _Setup, features, clean_dir: Path, version: int | None):
+def _load_model(params: Mapping[str, Any], setup, features, clean_dir: Path, version: int | None):
     """Check and load the champion as the local engine does; the signature check reads a sample of rows."""
     from creditlimit.features.spark_features import FEATURE_COLUMNS, fix_feature_dtypes
-    from creditlimit.pipelines.params import section
-    from creditlimit.serving.model_guard import load_guarded_model
+    from creditlimit.pipelines.score import load_checked_model
 
     sample = fix_feature_dtypes(features.select(*FEATURE_COLUMNS).limit(200).toPandas())
-    model = load_guarded_model(
-        tracking_uri=setup.mlflow.tracking_uri, model_name=setup.mlflow.model_name, alias=setup.alias,
-        artifact_location=setup.mlflow.artifact_location, features=sample,
-        data_dirs=(clean_dir, section(params, "data").get("raw_dir", clean_dir)),
-        version=version,
-    )
-    if model.python_model.default_definition != setup.definition:
-        raise ModelError("score.definition_mismatch", model=model.name, version=model.version,
-                         model_definition=model.python_model.default_definition,
-                         params_definition=setup.definition)
-    return model
+    return load_checked_model(params, setup, sample, clean_dir, version)
 
 
-def _features(spark, clean_dir: Path, as_of: dt.date, setup: _Setup):
+def _features(spark, clean_dir: Path, as_of: dt.date, setup):
     """Register the clean tables and build the features; the same checks as the local engine."""
     from creditlimit.features.spark_features import register_clean_tables, spark_features
     from creditlimit.features.spark_sql import SparkSQL
@@ -348,7 +294,7 @@ def _concentration_flags(features, flag_params, as_of: dt.date, base_currency: s
     """
     from pyspark.sql import functions as F
 
-    from creditlimit.serving.early_warning import _concentration_flags as concentration_rule
+    from creditlimit.serving.early_warning import concentration_flags as concentration_rule
 
     stats = features.agg(F.count(F.lit(1)).alias("customers"),
                          F.sum("open_exposure").alias("total")).first()
@@ -371,16 +317,12 @@ def _concentration_flags(features, flag_params, as_of: dt.date, base_currency: s
 def _result(tables: dict[str, list[pd.DataFrame]], concentration: pd.DataFrame, context: _BucketContext,
             timings: dict[str, float]):
     """Join the buckets' tables in customer order, add the concentration flags and the grade migration."""
-    from creditlimit.serving.explain_run import _risk_flags
     from creditlimit.serving.migration import grade_migration
-    from creditlimit.serving.scorer import ScoreResult
+    from creditlimit.serving.scorer import ScoreResult, add_portfolio_flags
 
     joined = {name: _in_customer_order(parts) for name, parts in tables.items()}
     limits, explanations, flags = joined.pop("limits"), joined.pop("explanations"), joined.pop("flags")
-    if len(concentration):
-        flags = pd.concat([flags, concentration[list(flags.columns)].astype(flags.dtypes.to_dict())], ignore_index=True)
-        flags = flags.sort_values(["customer_id", "code", "subject"], kind="mergesort", ignore_index=True)
-        limits["risk_flags"] = _risk_flags(limits["customer_id"], flags)
+    limits, flags = add_portfolio_flags(limits, flags, concentration)
     joined["grade_migration"] = grade_migration(
         limits["customer_id"], limits["grade"], context.previous,
         grade_order=context.master_scale.grade_order, scale_version=context.policy.scale_version,

@@ -4,7 +4,7 @@ import pytest
 
 from creditlimit.errors import ParamsError
 from creditlimit.i18n import use_locale
-from creditlimit.pipelines.score import _check_previous_as_of
+from creditlimit.pipelines.score import _check_previous_as_of, _memory_limit
 
 
 def test_previous_as_of_before_as_of_accepted():
@@ -22,3 +22,17 @@ def test_previous_as_of_rejected(value):
         _check_previous_as_of({"as_of": "2026-01-01", "previous_as_of": value})
     with use_locale("zh_CN"), pytest.raises(ParamsError, match=r"参数 score\.previous_as_of 必须是早于"):
         _check_previous_as_of({"as_of": "2026-01-01", "previous_as_of": value})
+
+
+@pytest.mark.parametrize("value", ["1GB", "512 MB", "1.5GiB"])
+def test_memory_limit_accepted(value):
+    assert _memory_limit({"feature_memory_limit": value}) == value
+
+
+@pytest.mark.parametrize("value", [None, "", "lots", "1 TB", 1024, "-1GB"])
+def test_memory_limit_rejected(value):
+    """A missing or unreadable DuckDB memory size is named with an example, in both languages."""
+    with pytest.raises(ParamsError, match=r"score\.feature_memory_limit must be a size such as 1GB"):
+        _memory_limit({"feature_memory_limit": value})
+    with use_locale("zh_CN"), pytest.raises(ParamsError, match=r"参数 score\.feature_memory_limit 必须是"):
+        _memory_limit({"feature_memory_limit": value})

@@ -173,3 +173,29 @@ def test_verify_damaged_ledger_is_error(ledger):
     _execute(path, "DROP TABLE ledger_head")
     with pytest.raises(InputDataError, match="cannot be read as a ledger"):
         verify_ledger(url)
+
+
+def test_large_append_streams_and_verifies(tmp_path):
+    """A generator of more records than one insert chunk is chained and verified like a list."""
+    from creditlimit.serving.ledger import INSERT_CHUNK, last_record
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    total = INSERT_CHUNK * 2 + 7
+    head = append_records(url, (_decision(n, run_id="R1") for n in range(total)))
+    assert head.count == total
+    assert verify_ledger(url) is None
+    count, last = last_record(url, run_id="R1", kind="proposed")
+    assert (count, last["seq"], last["hash"]) == (total, total, head.last_hash)
+
+
+def test_bad_record_late_in_a_stream_writes_nothing(tmp_path):
+    """A record that fails its check after a full insert chunk rolls the whole append back."""
+    from creditlimit.serving.ledger import INSERT_CHUNK
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    append_records(url, [_decision(1)])
+    records = [_decision(n) for n in range(2, INSERT_CHUNK + 10)] + [{"decision_id": "", "kind": "proposed"}]
+    with pytest.raises(PublishError):
+        append_records(url, iter(records))
+    assert ledger_head(url).count == 1
+    assert len(read_records(url)) == 1

@@ -453,3 +453,14 @@ def test_read_parquet_missing_or_garbage(tmp_path):
     garbage.write_text("not parquet")
     with use_locale("zh_CN"), pytest.raises(InputDataError, match="无法读取 Parquet 文件"):
         read_parquet(garbage)
+
+
+def test_publish_to_database_takes_parts(tmp_path):
+    """A table given as parts is published as their rows; a run with no part removes the date's old rows."""
+    url = f"sqlite:///{tmp_path / 'scores.db'}"
+    parts = iter([limits_frame(customers=("C1",)), limits_frame(customers=("C2", "C3"))])
+    counts = publish_to_database(url, {"credit_limits": parts}, as_of=AS_OF, run_id="run-1")
+    assert counts == {"credit_limits": 3}
+    assert [r[0] for r in read_table(url, "credit_limits")] == ["C1", "C2", "C3"]
+    publish_to_database(url, {"credit_limits": iter([])}, as_of=AS_OF, run_id="run-2")
+    assert read_table(url, "credit_limits") == []
