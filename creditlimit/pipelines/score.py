@@ -373,7 +373,7 @@ class ScoringSetup:
 
 
 def load_checked_model(params: Mapping[str, Any], setup: ScoringSetup, features: pd.DataFrame, clean_dir: Path,
-               version: int | None, *, require_passed_gates: bool = True):
+                       version: int | None, *, require_passed_gates: bool = True):
     """Check and load the registered model; ``features`` (a sample of rows is enough) checks the signature.
 
     Gate tags, file location and signature are checked before the pyfunc is unpickled.

@@ -80,7 +80,7 @@ def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[
         return None
     previous = earlier[-1]
     folder = scores_root / f"as_of={previous.isoformat()}"
-    wanted = None if customers is None else pc.field("customer_id").isin(list(customers))
+    wanted = None if customers is None else _customer_filter(list(customers))
     contributions = None
     if wanted is not None:
         contributions = _read_optional(folder / "contributions.parquet", wanted)
@@ -94,6 +94,14 @@ def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[
         manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
         contributions=contributions,
     )
+
+
+def _customer_filter(customers: list[str]):
+    """Select ``customers``; the range test lets Parquet statistics skip row groups of other batches."""
+    if not customers:
+        return pc.field("customer_id").isin([])
+    in_range = (pc.field("customer_id") >= min(customers)) & (pc.field("customer_id") <= max(customers))
+    return in_range & pc.field("customer_id").isin(customers)
 
 
 def _read_optional(path: Path, wanted=None, columns: Sequence[str] | None = None) -> pd.DataFrame:
