@@ -32,12 +32,14 @@ from creditlimit.serving.flags import flag_texts
 from creditlimit.serving.reasons import format_value
 
 __all__ = [
-    "CHANGE_COLUMNS", "contributions_table", "feature_values_table", "previous_tables", "attribute_changes",
+    "CHANGE_COLUMNS", "COMPARED_LIMIT_COLUMNS", "contributions_table", "feature_values_table", "previous_tables", "attribute_changes",
 ]
 
 logger = logging.getLogger(__name__)
 
 CHANGE_COLUMNS = ("customer_id", "cause_kind", "cause", "delta", "text_zh", "text_en")
+# The limit columns a change is measured on, in this run and the previous one.
+COMPARED_LIMIT_COLUMNS = ("grade", "pd_12m", "proposed_limit", "need_limit", "capacity_limit")
 
 register({
     "change.headline": {
@@ -188,8 +190,9 @@ def attribute_changes(
         ``customer_id``, ``change_summary_zh``, ``change_summary_en`` for the
         changed customers.
     """
-    before = previous_limits.drop_duplicates("customer_id").set_index("customer_id")
-    now = limits.drop_duplicates("customer_id").set_index("customer_id")
+    compared = [c for c in COMPARED_LIMIT_COLUMNS if c in limits.columns or c in previous_limits.columns]
+    before = previous_limits.drop_duplicates("customer_id").set_index("customer_id").reindex(columns=compared)
+    now = limits.drop_duplicates("customer_id").set_index("customer_id").reindex(columns=compared)
     common = now.index.intersection(before.index, sort=False)
     now_rows = now.loc[common].to_dict("index")
     before_rows = before.loc[common].to_dict("index")

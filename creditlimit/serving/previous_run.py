@@ -68,12 +68,15 @@ def previous_run_manifest(scores_root: Path, as_of: dt.date) -> dict | None:
 
 
 def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[str] | None = None,
-                      limit_columns: Sequence[str] | None = None) -> PreviousRun | None:
+                      limit_columns: Sequence[str] | None = None,
+                      explanation_columns: Sequence[str] | None = None,
+                      with_flags: bool = True) -> PreviousRun | None:
     """Load the latest complete run before ``as_of``, or None when there is none.
 
     With ``customers``, only their rows are read (and the contributions table too),
     so a batch of a large book holds the previous run of that batch alone. With
-    ``limit_columns``, only those limit columns are read (the ones the file has).
+    ``limit_columns`` or ``explanation_columns``, only those columns are read (the
+    ones the file has); ``with_flags=False`` leaves the flags frame empty.
     """
     earlier = [date for date in published_as_of_dates(scores_root) if date < as_of]
     if not earlier:
@@ -89,8 +92,8 @@ def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[
         as_of=previous,
         folder=folder,
         limits=_read_optional(folder / "limits.parquet", wanted, limit_columns),
-        explanations=_read_optional(folder / "explanations.parquet", wanted),
-        flags=_read_optional(folder / "flags.parquet", wanted),
+        explanations=_read_optional(folder / "explanations.parquet", wanted, explanation_columns),
+        flags=_read_optional(folder / "flags.parquet", wanted) if with_flags else pd.DataFrame(),
         manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
         contributions=contributions,
     )
