@@ -295,15 +295,22 @@ def main() -> None:
         if n == args.baseline_size:
             baseline["comparison"] = compare_outputs(product_out / f"as_of={as_of}", out)
         record.write_text(json.dumps({"runs": runs, "baseline": baseline}, indent=1, default=str))
+    # The nightly case: the largest book again a month later, compared with the run above.
+    largest = max(sizes)
+    next_month = run_worker(work, "product", "--params", str(params), "--clean", str(clean[largest]),
+                            "--as-of", _add_months(START, args.months + 1).isoformat(),
+                            "--out", str(work / "runs" / f"product_n{largest}"))
+    print(f"product {largest} a month later: {next_month['wall_s']:.1f} s, "
+          f"peak {next_month['process_peak_mib']:.0f} MiB", flush=True)
     training = run_worker(work, "training", "--params", str(params), "--training",
                           str(work / "demo" / "training.parquet"), "--rows", str(args.train_rows))
     print(f"training {args.train_rows}: {training['wall_s']:.1f} s", flush=True)
     command = "python benchmarks/rescore_scale.py " + " ".join(sys.argv[1:])
     record.write_text(json.dumps({"runs": runs, "baseline": baseline, "training": training,
-                                  "command": command.strip()}, indent=1, default=str))
+                                  "next_month": next_month, "command": command.strip()}, indent=1, default=str))
 
     text = markdown(runs, baseline, training, baseline_size=args.baseline_size, months=args.months,
-                    command=command.strip())
+                    command=command.strip(), next_month=next_month)
     print(text)
     if args.results:
         replace_section(args.results, text)
@@ -315,14 +322,14 @@ def render_saved(args) -> None:
     runs = {int(n): run for n, run in saved["runs"].items()}
     command = saved.get("command", "python benchmarks/rescore_scale.py")
     text = markdown(runs, saved["baseline"], saved["training"], baseline_size=args.baseline_size,
-                    months=args.months, command=command)
+                    months=args.months, command=command, next_month=saved.get("next_month"))
     print(text)
     if args.results:
         replace_section(args.results, text)
 
 
 def markdown(runs: dict, baseline: dict, training: dict, *, baseline_size: int, months: int,
-             command: str) -> str:
+             command: str, next_month: dict | None = None) -> str:
     """Render the section 'Rescoring at scale'."""
     lines = [SECTION, "", f"Script: `benchmarks/rescore_scale.py` ({dt.date.today().isoformat()}).",
              f"Command: `{command}`", "", _machine(), "",
@@ -339,6 +346,15 @@ def markdown(runs: dict, baseline: dict, training: dict, *, baseline_size: int, 
         cells = [f"{run['stages'].get(name, float('nan')):.1f} / {run['stage_peak_mib'].get(name, float('nan')):.0f}"
                  for run in runs.values()]
         lines.append(f"| {name.removesuffix('_s')} | " + " | ".join(cells) + " |")
+    if next_month:
+        lines += ["", f"The {max(runs):,}-customer book scored again a month later, with the run above as the "
+                  f"previous run (grade migration, downgrade and PD-jump flags, why each limit changed): "
+                  f"{next_month['wall_s']:.1f} s, peak RSS {next_month['process_peak_mib']:.0f} MiB. Its stages: "
+                  + ", ".join(f"{name.removesuffix('_s')} {seconds:.1f} s" for name, seconds in
+                              next_month["stages"].items())
+                  + "; within the batches: "
+                  + ", ".join(f"{name.removesuffix('_s')} {seconds:.1f} s" for name, seconds in
+                              next_month.get("batch_steps", {}).items()) + "."]
     lines += ["", "The batches window summed over all batches (wall s):", "",
               "| step | " + " | ".join(f"{n:,}" for n in runs) + " |",
               "| --- | " + " | ".join("---:" for _ in runs) + " |"]
