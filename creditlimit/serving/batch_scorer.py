@@ -117,7 +117,8 @@ def score_batches(
         _release_free_memory()
     grades = pd.concat(grades, ignore_index=True) if grades else pd.DataFrame({"customer_id": [], "grade": []})
     writer.add("grade_migration", grade_migration(
-        grades["customer_id"], grades["grade"], load_previous(limit_columns=MIGRATION_LIMIT_COLUMNS),
+        grades["customer_id"], grades["grade"],
+        load_previous(limit_columns=MIGRATION_LIMIT_COLUMNS, with_explanations=False, with_flags=False),
         grade_order=master_scale.grade_order, scale_version=policy.scale_version,
     ))
     return BatchSummary(rows=dict(writer.rows), actions=dict(sorted(actions.items())),

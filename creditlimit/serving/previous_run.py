@@ -70,13 +70,14 @@ def previous_run_manifest(scores_root: Path, as_of: dt.date) -> dict | None:
 def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[str] | None = None,
                       limit_columns: Sequence[str] | None = None,
                       explanation_columns: Sequence[str] | None = None,
-                      with_flags: bool = True) -> PreviousRun | None:
+                      with_explanations: bool = True, with_flags: bool = True) -> PreviousRun | None:
     """Load the latest complete run before ``as_of``, or None when there is none.
 
     With ``customers``, only their rows are read (and the contributions table too),
     so a batch of a large book holds the previous run of that batch alone. With
     ``limit_columns`` or ``explanation_columns``, only those columns are read (the
-    ones the file has); ``with_flags=False`` leaves the flags frame empty.
+    ones the file has); ``with_explanations=False`` or ``with_flags=False`` leaves
+    that frame empty.
     """
     earlier = [date for date in published_as_of_dates(scores_root) if date < as_of]
     if not earlier:
@@ -85,14 +86,15 @@ def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[
     folder = scores_root / f"as_of={previous.isoformat()}"
     wanted = None if customers is None else _customer_filter(list(customers))
     contributions = None
-    if wanted is not None:
+    if wanted is not None and with_explanations:
         contributions = _read_optional(folder / "contributions.parquet", wanted)
         contributions = contributions.set_index("customer_id") if "customer_id" in contributions else None
     return PreviousRun(
         as_of=previous,
         folder=folder,
         limits=_read_optional(folder / "limits.parquet", wanted, limit_columns),
-        explanations=_read_optional(folder / "explanations.parquet", wanted, explanation_columns),
+        explanations=(_read_optional(folder / "explanations.parquet", wanted, explanation_columns)
+                      if with_explanations else pd.DataFrame()),
         flags=_read_optional(folder / "flags.parquet", wanted) if with_flags else pd.DataFrame(),
         manifest=json.loads((folder / "manifest.json").read_text(encoding="utf-8")),
         contributions=contributions,
