@@ -161,7 +161,7 @@ def append_records(url: str, records: Iterable[Mapping[str, object]]) -> LedgerH
     concurrent writers cannot fork the chain (SQLite takes the write lock at
     BEGIN; PostgreSQL locks the head row with SELECT ... FOR UPDATE). Records are
     inserted ``INSERT_CHUNK`` at a time, so an iterator of a million records never
-    sits in memory whole; a record that fails its check rolls all of them back.
+    sits in memory whole. A record that fails its check rolls all of them back.
     """
     engine = create_database_engine(url)
     try:

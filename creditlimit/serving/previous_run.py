@@ -74,7 +74,7 @@ def find_previous_run(scores_root: Path, as_of: dt.date, *, customers: Sequence[
     """Load the latest complete run before ``as_of``, or None when there is none.
 
     With ``customers``, only their rows are read (and the contributions table too),
-    so a batch of a large book holds the previous run of that batch alone. With
+    so a batch of a large book reads the previous run of that batch alone. With
     ``limit_columns`` or ``explanation_columns``, only those columns are read (the
     ones the file has); ``with_explanations=False`` or ``with_flags=False`` leaves
     that frame empty.

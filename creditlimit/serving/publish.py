@@ -518,8 +518,8 @@ def _insert(connection: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> 
     """Insert the frame's rows with one executemany; return how many.
 
     Values are converted column by column, with the SQL type's own bind processor
-    (dates as text on SQLite, for example), and passed as tuples to the driver: a
-    per-row parameter dict through SQLAlchemy costs several times the database's
+    (dates as text on SQLite, for example), and passed to the driver as tuples.
+    Per-row parameter dicts through SQLAlchemy cost several times the database's
     own work on a large run.
     """
     if frame.empty:
