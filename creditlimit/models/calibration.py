@@ -11,7 +11,7 @@ Two methods, both fitted on the validation part:
   plateau puts customers of clearly different risk into one grade (see
   :class:`Calibrator`).
 
-:func:`choose_calibrator` picks the method by Brier score on validation.
+:func:`choose_calibrator` picks the method by Brier score and calibration error on validation.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import numpy as np
 
 from creditlimit.errors import InputDataError, ModelError, ParamsError
 from creditlimit.i18n import register, translate
+from creditlimit.models.metrics import expected_calibration_error
 
 __all__ = [
     "CALIBRATION_METHODS",
     "MIN_POSITIVES",
+    "BRIER_TOLERANCE",
     "TIE_BREAK_WEIGHT",
     "CalibrationWarning",
     "FewPositivesWarning",
@@ -41,8 +43,12 @@ __all__ = [
 CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "sigmoid")
 
 # Below this many bads in validation, isotonic steps follow noise, so `auto` uses
-# sigmoid and every method warns.
+# sigmoid and every method warns (the default of train.calibration_min_positives).
 MIN_POSITIVES = 50
+
+# `auto` treats two out-of-fold Brier scores within this share of the larger one as
+# equal, and then lets the lower out-of-fold calibration error decide.
+BRIER_TOLERANCE = 0.01
 
 # Weight of the tie-break term of format-1 isotonic calibrators (stored by earlier
 # versions; still read so that an older champion can be compared and scored).
@@ -108,7 +114,7 @@ class CalibrationWarning(UserWarning):
 
 
 class FewPositivesWarning(CalibrationWarning):
-    """Validation has fewer than :data:`MIN_POSITIVES` bads."""
+    """Validation has fewer bads than the minimum (train.calibration_min_positives)."""
 
 
 @dataclass(frozen=True)
@@ -133,9 +139,10 @@ class Calibrator:
         margins used by its tie-break (NaN otherwise).
     n_rows, n_positives : int
         Size of the validation sample the calibrator was fitted on.
-    selection_brier : Mapping[str, float]
-        Out-of-fold Brier score of each candidate when the method was chosen by
-        ``auto``; empty when the method was given.
+    selection_brier, selection_ece : Mapping[str, float]
+        Out-of-fold Brier score and expected calibration error of each candidate
+        when the method was chosen by ``auto``; empty when the method was given
+        (and ``selection_ece`` in calibrators stored before it was recorded).
     format_version : int
         2 for every new fit; 1 for isotonic calibrators stored by earlier versions.
 
@@ -164,6 +171,7 @@ class Calibrator:
     n_rows: int = 0
     n_positives: int = 0
     selection_brier: Mapping[str, float] = field(default_factory=dict)
+    selection_ece: Mapping[str, float] = field(default_factory=dict)
     tail_slope: float = math.nan
     format_version: int = _FORMAT_VERSION
 
@@ -218,6 +226,8 @@ class Calibrator:
             "n_positives": self.n_positives,
             "selection_brier": dict(self.selection_brier),
         }
+        if self.selection_ece:
+            record["selection_ece"] = dict(self.selection_ece)
         if self.format_version == 1:
             record["tie_break_weight"] = TIE_BREAK_WEIGHT
         else:
@@ -250,6 +260,7 @@ class Calibrator:
                 n_rows=int(data["n_rows"]),
                 n_positives=int(data["n_positives"]),
                 selection_brier={str(k): float(v) for k, v in data["selection_brier"].items()},
+                selection_ece={str(k): float(v) for k, v in data.get("selection_ece", {}).items()},
                 tail_slope=_stored_float(data.get("tail_slope")),
                 format_version=int(version),
             )
@@ -281,7 +292,9 @@ class Calibrator:
             raise ModelError("model.calibration.corrupt", problem="isotonic values out of range")
 
 
-def fit_calibrator(raw_margin: object, y: object, *, method: str) -> Calibrator:
+def fit_calibrator(
+    raw_margin: object, y: object, *, method: str, min_positives: int = MIN_POSITIVES
+) -> Calibrator:
     """Fit one calibration method on validation margins and outcomes.
 
     Parameters
@@ -292,6 +305,8 @@ def fit_calibrator(raw_margin: object, y: object, *, method: str) -> Calibrator:
         Outcomes, 1 bad and 0 good; both classes must be present.
     method : {"isotonic", "sigmoid"}
         Calibration method.
+    min_positives : int, default MIN_POSITIVES
+        Fewer bads than this give a :class:`FewPositivesWarning`.
 
     Returns
     -------
@@ -300,7 +315,7 @@ def fit_calibrator(raw_margin: object, y: object, *, method: str) -> Calibrator:
     Warns
     -----
     FewPositivesWarning
-        If there are fewer than :data:`MIN_POSITIVES` bads.
+        If there are fewer than ``min_positives`` bads.
     CalibrationWarning
         If the sigmoid slope comes out negative and is set to 0.
     """
@@ -309,21 +324,28 @@ def fit_calibrator(raw_margin: object, y: object, *, method: str) -> Calibrator:
             "model.calibration.invalid_method", choices="isotonic, sigmoid", value=method
         )
     margin, outcome = _validation_sample(raw_margin, y)
-    _warn_if_few_positives(outcome, method)
+    _warn_if_few_positives(outcome, method, min_positives)
     return _fit(margin, outcome, method)
 
 
 def choose_calibrator(
-    raw_valid: object, y_valid: object, *, method: str = "auto", seed: int = 0
+    raw_valid: object,
+    y_valid: object,
+    *,
+    method: str = "auto",
+    seed: int = 0,
+    min_positives: int = MIN_POSITIVES,
 ) -> Calibrator:
-    """Fit the calibrator of ``method``, or for ``auto`` the one with the lower Brier.
+    """Fit the calibrator of ``method``, or for ``auto`` the better of the two.
 
     For ``auto``, validation is split into two folds, stratified by outcome with a
     seeded shuffle. Each candidate is fitted on one fold and scored on the other,
-    both ways round, and the candidate with the lower out-of-fold Brier score wins
-    (sigmoid on a tie). The winner is then refitted on all of validation. Scoring
-    out of fold keeps isotonic, which fits its own sample closely, from winning on
-    the same rows it was fitted on.
+    both ways round, giving its out-of-fold Brier score and expected calibration
+    error (ECE, deciles of PD). The lower Brier score wins; when the two are within
+    :data:`BRIER_TOLERANCE` of the larger one, the lower ECE wins, and sigmoid wins
+    a tie of both. The winner is then refitted on all of validation. Scoring out of
+    fold keeps isotonic, which fits its own sample closely, from winning on the
+    same rows it was fitted on.
 
     Parameters
     ----------
@@ -332,15 +354,17 @@ def choose_calibrator(
     y_valid : array-like of shape (n_rows,)
         Outcomes, 1 bad and 0 good.
     method : {"auto", "isotonic", "sigmoid"}, default "auto"
-        Method to use; ``auto`` chooses by out-of-fold Brier score.
+        Method to use; ``auto`` chooses by out-of-fold Brier score and ECE.
     seed : int, default 0
         Seed of the fold assignment.
+    min_positives : int, default MIN_POSITIVES
+        Fewer bads than this in validation give a :class:`FewPositivesWarning`.
 
     Returns
     -------
     Calibrator
-        Fitted on all validation rows; ``selection_brier`` contains the out-of-fold
-        Brier scores when ``method == "auto"``.
+        Fitted on all validation rows; ``selection_brier`` and ``selection_ece``
+        contain the out-of-fold scores when ``method == "auto"``.
 
     Raises
     ------
@@ -352,7 +376,7 @@ def choose_calibrator(
     Warns
     -----
     FewPositivesWarning
-        If validation has fewer than :data:`MIN_POSITIVES` bads. ``auto`` then picks
+        If validation has fewer than ``min_positives`` bads. ``auto`` then picks
         sigmoid without comparing, because isotonic steps would follow noise.
     """
     if method not in CALIBRATION_METHODS:
@@ -361,24 +385,31 @@ def choose_calibrator(
         )
     margin, outcome = _validation_sample(raw_valid, y_valid)
     if method != "auto":
-        _warn_if_few_positives(outcome, method)
+        _warn_if_few_positives(outcome, method, min_positives)
         return _fit(margin, outcome, method)
-    if int(outcome.sum()) < MIN_POSITIVES:
-        _warn_if_few_positives(outcome, "sigmoid")
+    if int(outcome.sum()) < min_positives:
+        _warn_if_few_positives(outcome, "sigmoid", min_positives)
         return _fit(margin, outcome, "sigmoid")
 
     folds = _two_folds(outcome, seed)
-    scores = {}
+    brier, ece = {}, {}
     for candidate in ("sigmoid", "isotonic"):
         out_of_fold = np.empty_like(margin)
         for held_out in (0, 1):
             fit_rows = folds != held_out
             fitted = _fit(margin[fit_rows], outcome[fit_rows], candidate)
             out_of_fold[~fit_rows] = fitted.predict(margin[~fit_rows])
-        scores[candidate] = float(np.mean((out_of_fold - outcome) ** 2))
-    winner = "isotonic" if scores["isotonic"] < scores["sigmoid"] else "sigmoid"
-    chosen = _fit(margin, outcome, winner)
-    return dataclasses.replace(chosen, selection_brier=scores)
+        brier[candidate] = float(np.mean((out_of_fold - outcome) ** 2))
+        ece[candidate] = float(expected_calibration_error(outcome, out_of_fold).value)
+    chosen = _fit(margin, outcome, _better_candidate(brier, ece))
+    return dataclasses.replace(chosen, selection_brier=brier, selection_ece=ece)
+
+
+def _better_candidate(brier: Mapping[str, float], ece: Mapping[str, float]) -> str:
+    """Return the better candidate: lower Brier, or within BRIER_TOLERANCE lower ECE, else sigmoid."""
+    if abs(brier["isotonic"] - brier["sigmoid"]) > BRIER_TOLERANCE * max(brier.values()):
+        return "isotonic" if brier["isotonic"] < brier["sigmoid"] else "sigmoid"
+    return "isotonic" if ece["isotonic"] < ece["sigmoid"] else "sigmoid"
 
 
 def _fit(margin: np.ndarray, outcome: np.ndarray, method: str) -> Calibrator:
@@ -528,14 +559,14 @@ def _validation_sample(raw_margin: object, y: object) -> tuple[np.ndarray, np.nd
     return margin, outcome.astype(np.int64)
 
 
-def _warn_if_few_positives(outcome: np.ndarray, method: str) -> None:
+def _warn_if_few_positives(outcome: np.ndarray, method: str, minimum: int) -> None:
     positives = int(outcome.sum())
-    if positives < MIN_POSITIVES:
+    if positives < minimum:
         warnings.warn(
             translate(
                 "model.calibration.few_positives",
                 positives=positives,
-                minimum=MIN_POSITIVES,
+                minimum=minimum,
                 method=method,
             ),
             FewPositivesWarning,

@@ -15,7 +15,12 @@ import pandas as pd
 from creditlimit.errors import InputDataError, ParamsError
 from creditlimit.features.catalog import CATEGORICAL_FEATURES, FEATURE_NAMES
 from creditlimit.i18n import register
-from creditlimit.models.calibration import CALIBRATION_METHODS, Calibrator, choose_calibrator
+from creditlimit.models.calibration import (
+    CALIBRATION_METHODS,
+    MIN_POSITIVES,
+    Calibrator,
+    choose_calibrator,
+)
 from creditlimit.models.encoding import CategoryEncoder, build_feature_matrix
 from creditlimit.models.gates import GateThresholds
 from creditlimit.models.metrics import evaluate
@@ -188,7 +193,8 @@ class TrainParams:
     valid_months, oot_months : int
         Months in the validation and out-of-time parts of the time split.
     calibration : {"auto", "isotonic", "sigmoid"}
-        Calibration method; ``auto`` chooses by out-of-fold Brier on validation.
+        Calibration method; ``auto`` chooses by out-of-fold Brier score and
+        calibration error on validation.
     min_oot_auc : float
         Minimum out-of-time AUC for the model to become champion, in [0, 1].
     lightgbm : LightGBMParams
@@ -209,6 +215,8 @@ class TrainParams:
         Segment definitions for metrics by segment (``train.segments``).
     search : SearchParams or None, default None
         Hyperparameter search settings (``train.search``).
+    calibration_min_positives : int, default MIN_POSITIVES
+        Fewer bads than this in validation warn, and ``auto`` then uses sigmoid.
     """
 
     seed: int
@@ -223,6 +231,7 @@ class TrainParams:
     challenger: ChallengerParams | None = None
     segments: SegmentParams | None = None
     search: SearchParams | None = None
+    calibration_min_positives: int = MIN_POSITIVES
 
     @classmethod
     def from_mapping(
@@ -274,6 +283,10 @@ class TrainParams:
             challenger=_optional(mapping, "challenger", ChallengerParams.from_mapping),
             segments=_optional(mapping, "segments", SegmentParams.from_mapping),
             search=_optional(mapping, "search", SearchParams.from_mapping),
+            calibration_min_positives=(
+                _int("train", mapping, "calibration_min_positives", minimum=1)
+                if "calibration_min_positives" in mapping else MIN_POSITIVES
+            ),
         )
 
     def to_record(self) -> dict:
@@ -284,6 +297,7 @@ class TrainParams:
             "train.oot_months": self.oot_months,
             "train.gap_months": self.gap_months,
             "train.calibration": self.calibration,
+            "train.calibration_min_positives": self.calibration_min_positives,
             "train.min_oot_auc": self.min_oot_auc,
         }
         for item in fields(self.lightgbm):
@@ -443,7 +457,8 @@ def train_pd_model(
     raw_margin = booster.predict(matrix, raw_score=True)
     valid = split.valid.mask
     calibrator = choose_calibrator(
-        raw_margin[valid], labels[valid], method=params.calibration, seed=params.seed
+        raw_margin[valid], labels[valid], method=params.calibration, seed=params.seed,
+        min_positives=params.calibration_min_positives,
     )
     pd_values = calibrator.predict(raw_margin)
     metrics = {

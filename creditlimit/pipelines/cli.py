@@ -201,5 +201,16 @@ def main() -> None:
         command(prog_name="creditlimit")
     except CreditLimitError as error:
         log.debug("stage failed", exc_info=True)
-        typer.secho(translate("cli.error", message=str(error)), err=True, fg=typer.colors.RED)
+        _report_error(error)
         sys.exit(error.exit_code)
+
+
+def _report_error(error: CreditLimitError) -> None:
+    """Write the error in the user's locale: a red line, or a JSON line with --log-format json."""
+    from creditlimit.pipelines.json_logs import json_logs_enabled
+
+    message = translate("cli.error", message=str(error))
+    if json_logs_enabled():
+        log.error(message, extra={"exit_code": error.exit_code, "category": type(error).__name__})
+    else:
+        typer.secho(message, err=True, fg=typer.colors.RED)

@@ -90,7 +90,9 @@ def add_operations_commands(app: typer.Typer) -> None:
         if log_format not in ("text", "json"):
             raise typer.BadParameter(translate("cli.bad_log_format", value=log_format))
         if log_format == "json":
-            stage.use_json_logs()
+            from creditlimit.pipelines.json_logs import use_json_logs
+
+            use_json_logs()
         stage.run(params_path=params, as_of=_as_date(as_of) if as_of else None, raw_dir=raw,
                   interim_dir=interim, scores_root=scores, reports_root=reports, model_alias=alias,
                   progress=progress)

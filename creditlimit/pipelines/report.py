@@ -9,6 +9,7 @@ from pathlib import Path
 
 from creditlimit.errors import InputDataError
 from creditlimit.i18n import register, translate
+from creditlimit.pipelines.json_logs import announce
 from creditlimit.pipelines.params import load_params, section
 
 __all__ = ["run", "report_dir", "print_report_path", "HELP"]
@@ -81,7 +82,7 @@ def run(*, params_path: Path, as_of: dt.date | None, scores_root: Path, clean_di
     build = write_report(inputs, report_params, out_dir=out_dir, currency=currency)
     seconds = time.perf_counter() - started
     log.info("report stage timings (s): inputs %s, pages %s", inputs.timings, build.timings)
-    print(translate("report.done", as_of=as_of.isoformat(), pages=build.pages, size_mb=build.size_bytes / 1e6,
+    announce(translate("report.done", as_of=as_of.isoformat(), pages=build.pages, size_mb=build.size_bytes / 1e6,
                     seconds=seconds, index=build.index.resolve()))
     return build.index
 

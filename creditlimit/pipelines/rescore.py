@@ -15,7 +15,6 @@ Exit codes: 0 success, 2 invalid parameters, 3 bad input data, 4 model problem,
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -25,9 +24,10 @@ from pathlib import Path
 
 from creditlimit.checkpoints import checkpoint
 from creditlimit.i18n import register, translate
+from creditlimit.pipelines.json_logs import announce
 from creditlimit.pipelines.params import load_params, section
 
-__all__ = ["JsonLogFormatter", "run", "STEPS"]
+__all__ = ["run", "STEPS"]
 
 log = logging.getLogger(__name__)
 
@@ -45,30 +45,6 @@ register({
 })
 
 
-class JsonLogFormatter(logging.Formatter):
-    """Format each log record as one JSON object per line, for log collectors."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key in ("step", "as_of", "run_id", "seconds"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-def use_json_logs() -> None:
-    """Switch every handler of the root logger to JSON lines."""
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(JsonLogFormatter())
-
-
 def run(*, params_path: Path, as_of: dt.date | None, raw_dir: Path | str | None, interim_dir: Path,
         scores_root: Path, reports_root: Path, model_alias: str | None, progress: bool | None = None) -> None:
     """Run every step for ``as_of`` under the lock of ``scores_root``."""
@@ -84,8 +60,8 @@ def run(*, params_path: Path, as_of: dt.date | None, raw_dir: Path | str | None,
             step("score", lambda: _score(params_path, as_of, interim_dir, scores_root, model_alias))
             report = step("report", lambda: _report(params_path, as_of, interim_dir, scores_root, reports_root))
     seconds = time.perf_counter() - started
-    print(translate("rescore.done", as_of=as_of.isoformat(), seconds=seconds, scores=scores_root,
-                    report=report))
+    announce(translate("rescore.done", as_of=as_of.isoformat(), seconds=seconds, scores=scores_root, report=report),
+             as_of=as_of.isoformat(), seconds=round(seconds, 3), scores=str(scores_root), report=str(report))
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from creditlimit.errors import CreditLimitError
 from creditlimit.i18n import register, translate
+from creditlimit.pipelines.json_logs import announce
 
 __all__ = ["LockHeldError", "RunLock", "run_lock"]
 
@@ -81,7 +82,7 @@ def run_lock(folder: Path, *, command: str | None = None) -> Iterator[RunLock]:
         if stale:
             message = translate("lock.stale", folder=folder, **_shown(stale))
             log.warning("%s", translate("lock.stale", "en", folder=folder, **_shown(stale)))
-            print(message, file=sys.stderr)
+            announce(message, warning=True)
         _write_holder(handle, command)
         try:
             yield RunLock(path=path, stale_holder=stale or None)

@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 from creditlimit import __version__
 from creditlimit.errors import InputDataError, ModelError, ParamsError
 from creditlimit.i18n import register, translate
+from creditlimit.pipelines.json_logs import announce
 from creditlimit.pipelines.mlflow_settings import mlflow_settings
 from creditlimit.pipelines.params import load_params, params_hash, section
 
@@ -192,7 +192,8 @@ def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_roo
     timings["publish_s"] = time.perf_counter() - started
     log.info("score run %s timings (s): %s", manifest["run_id"], {k: round(v, 2) for k, v in timings.items()})
     _append_run_log(scores_root, manifest, timings)
-    print(_folder_summary(final_dir, manifest, currency=book.base_currency))
+    announce(_folder_summary(final_dir, manifest, currency=book.base_currency), as_of=as_of.isoformat(),
+             run_id=manifest["run_id"])
     return final_dir
 
 
@@ -493,7 +494,7 @@ def _check_as_of_in_data(con, as_of: dt.date, clean_dir: Path) -> None:
     if gap_days > STALE_DATA_DAYS:
         # Missing recent payments read as overdue invoices, so flags and cuts rise.
         log.warning("newest record %s is %d days before as_of %s", last, gap_days, as_of)
-        print(translate("score.stale_data", as_of=as_of, last=last, days=gap_days), file=sys.stderr)
+        announce(translate("score.stale_data", as_of=as_of, last=last, days=gap_days), warning=True)
 
 
 def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from creditlimit.errors import InputDataError
 from creditlimit.i18n import register, translate
+from creditlimit.pipelines.json_logs import announce
 from creditlimit.pipelines.params import load_params, section
 
 __all__ = ["is_database_url", "run"]
@@ -73,7 +74,7 @@ def run(*, params_path: Path, raw_dir: Path | str | None, out_dir: Path) -> None
         raise
     write_validation_outputs(result, out_dir)
     log.info("validation finished in %.1f s", time.perf_counter() - started)
-    print(translate("validate.done", raw=raw_dir, out=out_dir, summary="; ".join(
+    announce(translate("validate.done", raw=raw_dir, out=out_dir, summary="; ".join(
         translate("validate.table_summary", table=name, rows_in=c.rows_in, accepted=c.accepted,
                   dropped=c.dropped_total, quarantined=c.quarantined_total)
         for name, c in result.counts.items()

@@ -11,7 +11,9 @@ from sklearn.isotonic import IsotonicRegression
 
 from creditlimit.errors import InputDataError, ModelError, ParamsError
 from creditlimit.i18n import use_locale
+from creditlimit.models import calibration
 from creditlimit.models.calibration import (
+    BRIER_TOLERANCE,
     TIE_BREAK_WEIGHT,
     CalibrationWarning,
     Calibrator,
@@ -192,6 +194,53 @@ def test_choose_auto_picks_lower_out_of_fold_brier(step_sample):
     assert calibrator.selection_brier["isotonic"] < calibrator.selection_brier["sigmoid"]
     assert calibrator.method == "isotonic"
     assert calibrator.n_rows == 10_000
+
+
+def test_choose_auto_records_out_of_fold_ece(step_sample):
+    """auto also records each candidate's out-of-fold ECE, and it survives the JSON round trip."""
+    calibrator = choose_calibrator(*step_sample, method="auto", seed=3)
+    assert set(calibrator.selection_ece) == {"isotonic", "sigmoid"}
+    assert all(0.0 <= value <= 1.0 for value in calibrator.selection_ece.values())
+    assert Calibrator.from_dict(json.loads(json.dumps(calibrator.to_dict()))) == calibrator
+
+
+@pytest.mark.parametrize(
+    ("brier", "ece", "winner"),
+    [
+        ({"isotonic": 0.0600, "sigmoid": 0.0700}, {"isotonic": 0.05, "sigmoid": 0.01}, "isotonic"),
+        ({"isotonic": 0.0700, "sigmoid": 0.0600}, {"isotonic": 0.01, "sigmoid": 0.05}, "sigmoid"),
+        # Brier within the tolerance: the lower calibration error decides.
+        ({"isotonic": 0.06002, "sigmoid": 0.0600}, {"isotonic": 0.010, "sigmoid": 0.020}, "isotonic"),
+        ({"isotonic": 0.0600, "sigmoid": 0.06002}, {"isotonic": 0.020, "sigmoid": 0.010}, "sigmoid"),
+        # A tie of both keeps sigmoid.
+        ({"isotonic": 0.0600, "sigmoid": 0.0600}, {"isotonic": 0.010, "sigmoid": 0.010}, "sigmoid"),
+    ],
+)
+def test_choose_auto_rule_brier_then_ece(brier, ece, winner):
+    """The stated rule: lower Brier wins unless within BRIER_TOLERANCE, then lower ECE."""
+    assert BRIER_TOLERANCE * 0.06 > 0.00002
+    assert calibration._better_candidate(brier, ece) == winner
+
+
+def test_calibrator_without_selection_ece_still_loads(logistic_sample):
+    """A calibrator stored before selection_ece was recorded reads with an empty mapping."""
+    record = choose_calibrator(*logistic_sample, method="auto", seed=5).to_dict()
+    del record["selection_ece"]
+    assert dict(Calibrator.from_dict(record).selection_ece) == {}
+
+
+def test_min_positives_is_a_parameter():
+    """A higher minimum warns on a sample the default accepts, and auto then uses sigmoid."""
+    rng = np.random.default_rng(4)
+    margin = rng.normal(size=4_000)
+    y = np.zeros(margin.size, dtype=int)
+    y[np.argsort(margin)[-80:]] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FewPositivesWarning)
+        choose_calibrator(margin, y, method="auto")
+    with pytest.warns(FewPositivesWarning, match=r"only 80 bads \(fewer than 100\)"):
+        calibrator = choose_calibrator(margin, y, method="auto", min_positives=100)
+    assert calibrator.method == "sigmoid"
 
 
 def test_choose_auto_refits_on_all_validation(step_sample):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from creditlimit.features.catalog import FEATURE_NAMES
+from creditlimit.serving.flags import SEVERITY
 
 from pipeline_workspace import REPO, TINY_OVERLAY, make_workspace, run_in
 
@@ -65,6 +66,18 @@ def test_repro_reasons_in_both_languages(sample_run):
     assert (reasons["contribution"] > 0).all()
     assert reasons["text_zh"].str.contains("违约概率").all()
     assert set(explanations["feature"]) <= set(FEATURE_NAMES)
+
+
+def test_repro_raises_every_flag_kind_in_both_languages(sample_run):
+    """The sample's run raises every flag kind of the policy at least once, each with both texts."""
+    workspace, _ = sample_run
+    flags = read(workspace / "data" / "scores" / "as_of=2025-01-01" / "flags.parquet")
+    bands = yaml.safe_load((workspace / "params.yaml").read_text())["flags"]["overdue_days"]
+    kinds = set(SEVERITY) | {f"overdue_{days}" for days in bands}
+    assert kinds - set(flags["code"]) == set()
+    assert flags["text_zh"].str.len().gt(0).all() and flags["text_en"].str.len().gt(0).all()
+    assert not flags["text_zh"].str.contains("{", regex=False).any()
+    assert flags["text_zh"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
 def test_repro_metrics_and_manifest(sample_run):

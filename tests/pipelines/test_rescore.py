@@ -152,12 +152,29 @@ def test_rescore_bad_input_exit_code(workspace):
 
 
 def test_rescore_json_logs(workspace):
+    """With --log-format json every line on stderr is JSON, the summary included, and stdout is empty."""
     import json
 
-    result = rescore(workspace, "--log-format", "json")
-    lines = [line for line in result.stderr.splitlines() if line.startswith("{")]
-    steps = [json.loads(line).get("step") for line in lines]
-    assert {"validate", "score", "report"} <= set(steps)
+    result = rescore(workspace, "--log-format", "json", "--no-progress")
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert {"validate", "score", "report"} <= {entry.get("step") for entry in entries}
+    summary = [entry for entry in entries if "report" in entry]
+    assert len(summary) == 1 and summary[0]["as_of"] == AS_OF
+    assert result.stdout == ""
+
+
+def test_rescore_json_logs_failure(workspace):
+    """A failed run in JSON mode ends with one JSON error line carrying the exit code, in zh_CN too."""
+    import json
+
+    (workspace / "data" / "raw" / "sample" / "invoices.parquet").write_bytes(b"not a parquet file")
+    result = rescore(workspace, "--log-format", "json", "--no-progress", check=False,
+                     env={"CREDITLIMIT_LANG": "zh_CN"})
+    assert result.returncode == 3
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    error = entries[-1]
+    assert error["level"] == "ERROR" and error["exit_code"] == 3
+    assert "invoices.parquet" in error["message"] and "错误" in error["message"]
 
 
 def ledger_count(workspace) -> int:
