@@ -29,6 +29,7 @@ guessed: ``3/1/2013`` is an invalid date and ``1,234.56`` an invalid number.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -157,8 +158,10 @@ class ValidationResult:
     base_currency : str
         Currency of every converted amount.
     inputs : dict of str to dict
-        Per table, how its source was read: ``encoding`` (CSV only, else None) and
-        ``ignored_columns``, the unknown columns left out.
+        Per table, how its source was read: ``encoding`` (CSV only, else None),
+        ``ignored_columns`` (the unknown columns left out), ``source`` (the file
+        name, or the database and table) and ``sha256`` (of the file; None for a
+        database table).
     """
 
     clean: dict[str, pd.DataFrame]
@@ -268,7 +271,8 @@ def validate_tables(
         _log_counts(name, counts[name])
 
     inputs = {
-        name: {"encoding": raw[name].encoding, "ignored_columns": list(raw[name].extra_columns)}
+        name: {"encoding": raw[name].encoding, "ignored_columns": list(raw[name].extra_columns),
+               **_source_record(raw[name].source_file)}
         for name in TABLE_ORDER
     }
     result = ValidationResult(
@@ -379,6 +383,18 @@ def write_validation_outputs(result: ValidationResult, out_dir: Path) -> list[Pa
     written.append(report_path)
     logger.info("wrote validation outputs for %d tables to %s", len(TABLE_ORDER), out_dir)
     return written
+
+
+def _source_record(source_file: str) -> dict[str, object]:
+    """Name a table's source and hash it when it is a file, so lineage reaches the raw inputs."""
+    path = Path(source_file)
+    if not path.is_file():
+        return {"source": source_file, "sha256": None}
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"source": path.name, "sha256": digest.hexdigest()}
 
 
 # --- Working state -------------------------------------------------------------

@@ -140,6 +140,7 @@ def lineage(*, params_path: Path, customer_id: str, as_of: dt.date, scores_root:
         "run": {key: manifest.get(key) for key in
                 ("run_id", "as_of", "params_hash", "policy_version", "code_version", "ledger")},
         "inputs": manifest.get("inputs"),
+        "raw_inputs": manifest.get("raw_inputs"),
         "model": manifest.get("model"),
         "features": _customer_features(folder, customer_id),
         "decision": {key: value for key, value in decision.items() if not _is_missing(value)},

@@ -59,9 +59,16 @@ class RunLock:
     stale_holder: dict | None
 
 
+# Folders whose lock this process holds, with how many blocks hold it.
+_HELD: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def run_lock(folder: Path, *, command: str | None = None) -> Iterator[RunLock]:
     """Hold the exclusive lock on ``folder`` for the duration of the block.
+
+    A block inside another block on the same folder in this process (``rescore``
+    calling the score stage) reuses the outer lock.
 
     Raises
     ------
@@ -70,6 +77,25 @@ def run_lock(folder: Path, *, command: str | None = None) -> Iterator[RunLock]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
+    key = folder.resolve()
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield RunLock(path=path, stale_holder=None)
+        finally:
+            _HELD[key] -= 1
+        return
+    with _locked(path, folder, command) as lock:
+        _HELD[key] = 1
+        try:
+            yield lock
+        finally:
+            del _HELD[key]
+
+
+@contextlib.contextmanager
+def _locked(path: Path, folder: Path, command: str | None) -> Iterator[RunLock]:
+    """Take the flock on ``path``, report a stale holder, and release it at the end."""
     handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in finally
     try:
         try:

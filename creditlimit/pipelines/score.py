@@ -137,6 +137,23 @@ class ScoredBook:
 def run(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_root: Path,
         model_alias: str | None, engine: str = "local", model_version: int | None = None,
         replay: bool = False) -> Path:
+    """Score every customer as of ``as_of`` under the run lock of ``scores_root``.
+
+    See :func:`score_and_publish`; the lock (exit code 5 when another run holds
+    it) keeps two runs from writing the same outputs.
+    """
+    from creditlimit.pipelines.run_lock import run_lock
+
+    command = f"creditlimit score --as-of {as_of.isoformat() if as_of else 'score.as_of'}"
+    with run_lock(scores_root, command=command):
+        return score_and_publish(params_path=params_path, as_of=as_of, clean_dir=clean_dir,
+                                 scores_root=scores_root, model_alias=model_alias, engine=engine,
+                                 model_version=model_version, replay=replay)
+
+
+def score_and_publish(*, params_path: Path, as_of: dt.date | None, clean_dir: Path, scores_root: Path,
+                      model_alias: str | None, engine: str = "local", model_version: int | None = None,
+                      replay: bool = False) -> Path:
     """Score every customer as of ``as_of`` and publish the outputs atomically.
 
     ``engine`` is ``local`` (DuckDB and pandas in this process, batch by batch,
@@ -520,9 +537,20 @@ def _manifest(params, *, as_of, alias, model, table_paths) -> dict[str, Any]:
         "policy_version": str(section(params, "policy.version")),
         "scale_version": str(section(params, "policy.scale_version")),
         "inputs": inputs,
+        "raw_inputs": _raw_inputs(interim_dir),
         "interim_files": interim_files,
         "code_version": _code_version(),
     }
+
+
+def _raw_inputs(interim_dir: Path) -> dict[str, Any]:
+    """Return each table's raw source and its hash, as validation recorded them (empty when not recorded)."""
+    report = interim_dir / "validation_report.json"
+    if not report.is_file():
+        return {}
+    tables = json.loads(report.read_text(encoding="utf-8")).get("tables", {})
+    return {name: {"source": table.get("source"), "sha256": table.get("sha256")}
+            for name, table in sorted(tables.items()) if "source" in table}
 
 
 def _interim_dir(table_paths: Mapping[str, Path]) -> Path:

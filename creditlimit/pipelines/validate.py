@@ -47,6 +47,7 @@ def run(*, params_path: Path, raw_dir: Path | str | None, out_dir: Path) -> None
         validate_tables,
         write_validation_outputs,
     )
+    from creditlimit.serving.publish import atomic_output_dir
 
     params = load_params(params_path)
     raw_dir = str(raw_dir or section(params, "data.raw_dir"))
@@ -56,23 +57,29 @@ def run(*, params_path: Path, raw_dir: Path | str | None, out_dir: Path) -> None
         raw = read_sql_tables(raw_dir)
     else:
         raw = read_raw_folder(Path(raw_dir), encoding=section(params, "data").get("encoding", "auto"))
-    try:
-        result = validate_tables(
-            raw,
-            base_currency=str(section(params, "data.base_currency")),
-            max_reject_share=validation.max_reject_share,
-            quarantine_dir=out_dir / "quarantine",
-        )
-    except InputDataError as error:
-        # Write the quarantine files and counts so the user can see what was
-        # rejected, but remove the clean tables: later stages must not score a
-        # run that failed validation, nor an older run's tables.
-        partial = getattr(error, "result", None)
-        if partial is not None:
-            write_validation_outputs(partial, out_dir)
-        shutil.rmtree(out_dir / "clean", ignore_errors=True)
-        raise
-    write_validation_outputs(result, out_dir)
+    # The outputs replace the previous folder in one swap, so a killed run never
+    # leaves old and new clean tables side by side.
+    failure = None
+    with atomic_output_dir(out_dir, checkpoint_name="validate:before_swap") as staging:
+        try:
+            result = validate_tables(
+                raw,
+                base_currency=str(section(params, "data.base_currency")),
+                max_reject_share=validation.max_reject_share,
+                quarantine_dir=out_dir / "quarantine",
+            )
+        except InputDataError as error:
+            # Publish the quarantine files and counts so the user can see what was
+            # rejected, without clean tables: later stages must not score a run
+            # that failed validation, nor an older run's tables.
+            failure = error
+            if getattr(error, "result", None) is not None:
+                write_validation_outputs(error.result, staging)
+                shutil.rmtree(staging / "clean", ignore_errors=True)
+        else:
+            write_validation_outputs(result, staging)
+    if failure is not None:
+        raise failure
     log.info("validation finished in %.1f s", time.perf_counter() - started)
     announce(translate("validate.done", raw=raw_dir, out=out_dir, summary="; ".join(
         translate("validate.table_summary", table=name, rows_in=c.rows_in, accepted=c.accepted,

@@ -1,7 +1,7 @@
 """Maker-checker approval of limit decisions, recorded in the decision ledger.
 
 A scoring run is the maker: it appends one ``decision`` record per customer.
-Increases larger than ``approvals.max_auto_increase`` (base currency; a new
+Increases larger than ``ledger.max_auto_increase`` (base currency; a new
 customer's whole first limit counts as its increase) and every suspension need a
 checker: they wait in the approval queue until someone other
 than the maker appends an ``approved`` or ``rejected`` record. Only decisions
@@ -41,8 +41,8 @@ REJECTED = "rejected"
 
 register({
     "approvals.param_invalid": {
-        "en": "approvals.{name} must be {rule}; got {value!r}. Fix it in params.yaml.",
-        "zh_CN": "approvals.{name} 必须{rule_zh}；实际为 {value!r}。请在 params.yaml 中修改。",
+        "en": "ledger.{name} must be {rule}; got {value!r}. Fix it in params.yaml.",
+        "zh_CN": "ledger.{name} 必须{rule_zh}；实际为 {value!r}。请在 params.yaml 中修改。",
     },
     "approvals.unknown_decision": {
         "en": "Decision {decision_id} is not in the ledger. List the queue with `creditlimit approvals`.",
@@ -202,11 +202,14 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
 
     A customer whose decisions all wait for approval or were rejected keeps the
     limit it had when first decided (``limit_before``, ``approved_by`` = ``unchanged``).
-    Decisions after ``as_of`` (when given) are ignored. The ``effective_on`` column
-    carries the date a pending decrease takes effect.
+    ``pending_decision_id`` names a decision newer than the one in force that still
+    waits for a checker (empty when none), so a limit in force is never mistaken
+    for the proposal behind it. Decisions after ``as_of`` (when given) are ignored.
+    The ``effective_on`` column carries the date a pending decrease takes effect.
     """
     outcomes = {r["decision_id"]: r for r in iter_records(url, kinds=(APPROVED, REJECTED))}
     latest: dict[str, tuple] = {}
+    pending: dict[str, str] = {}
     for record in iter_records(url, kinds=(DECISION,)):
         if as_of and record["as_of"] > as_of.isoformat():
             continue
@@ -216,10 +219,15 @@ def effective_limits(url: str, *, as_of: dt.date | None = None) -> pd.DataFrame:
             approved_by = outcome["by"] if outcome else "auto"
             latest[customer] = _in_force(record, record["limit_after"], record["action"],
                                          record["effective_on"], approved_by)
-        elif customer not in latest:
+            pending.pop(customer, None)
+            continue
+        if outcome is None:
+            pending[customer] = record["decision_id"]
+        if customer not in latest:
             latest[customer] = _in_force(record, record["limit_before"], "hold", record["as_of"], "unchanged")
-    columns = ["customer_id", "limit", "effective_on", "decision_id", "as_of", "action", "approved_by"]
-    rows = [(customer, *kept) for customer, kept in sorted(latest.items())]
+    columns = ["customer_id", "limit", "effective_on", "decision_id", "as_of", "action", "approved_by",
+               "pending_decision_id"]
+    rows = [(customer, *kept, pending.get(customer)) for customer, kept in sorted(latest.items())]
     return pd.DataFrame(rows, columns=columns)
 
 

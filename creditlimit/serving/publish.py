@@ -109,8 +109,11 @@ register({
 
 
 @contextlib.contextmanager
-def atomic_output_dir(final_dir: Path) -> Iterator[Path]:
+def atomic_output_dir(final_dir: Path, *, checkpoint_name: str = "outputs:before_swap") -> Iterator[Path]:
     """Yield a temporary folder that replaces ``final_dir`` when the block succeeds.
+
+    ``checkpoint_name`` names the fault-injection point just before the swap (see
+    :mod:`creditlimit.checkpoints`).
 
     The temporary folder is ``.<name>.tmp-<pid>`` beside ``final_dir``, so the
     final rename stays on one file system. On success the previous
@@ -150,7 +153,7 @@ def atomic_output_dir(final_dir: Path) -> Iterator[Path]:
         shutil.rmtree(temp_dir, ignore_errors=True)
         logger.warning("discarded the output for %s after an error, previous output kept", final_dir)
         raise
-    checkpoint("outputs:before_swap")
+    checkpoint(checkpoint_name)
     _swap_in(temp_dir, final_dir)
     logger.info("published output folder %s", final_dir)
 

@@ -714,7 +714,27 @@ def test_write_validation_outputs_deterministic(raw_tables, write_raw, tmp_path)
     shuffled_hashes = _file_hashes(tmp_path / "shuffled")
     for name in TABLE_ORDER:
         assert shuffled_hashes[f"clean/{name}.parquet"] == first[f"clean/{name}.parquet"], name
-    assert shuffled_hashes["validation_report.json"] == first["validation_report.json"]
+    # The reports differ only in the raw files' hashes, which name the reordered inputs.
+    first_report = json.loads((tmp_path / "first" / "validation_report.json").read_text())
+    shuffled_report = json.loads((tmp_path / "shuffled" / "validation_report.json").read_text())
+    for name in TABLE_ORDER:
+        assert first_report["tables"][name].pop("sha256") != shuffled_report["tables"][name].pop("sha256")
+    assert first_report == shuffled_report
+
+
+def test_validation_report_hashes_raw_files(raw_tables, write_raw, tmp_path):
+    """Each table's entry names its raw file and carries the file's SHA-256."""
+    import hashlib
+
+    folder = write_raw(raw_tables)
+    result = validate_tables(read_raw_folder(folder), base_currency="CNY", max_reject_share=1.0)
+    write_validation_outputs(result, tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "validation_report.json").read_text())
+    for name in TABLE_ORDER:
+        entry = report["tables"][name]
+        raw_file = folder / entry["source"]
+        assert raw_file.is_file(), entry
+        assert entry["sha256"] == hashlib.sha256(raw_file.read_bytes()).hexdigest()
 
 
 def test_write_validation_outputs_after_rejects_error(raw_tables, write_raw, tmp_path):

@@ -13,8 +13,9 @@ from pipeline_workspace import TINY_OVERLAY, make_workspace, run_in
 pytestmark = pytest.mark.slow
 
 AS_OF = TINY_OVERLAY["score.as_of"]
-OUTPUT_FOLDERS = ("data/scores", "data/reports")
-KILL_POINTS = ("validate:after", "outputs:before_swap", "database:in_transaction", "report:before")
+OUTPUT_FOLDERS = ("data/interim", "data/scores", "data/reports")
+KILL_POINTS = ("validate:before_swap", "validate:after", "outputs:before_swap", "database:in_transaction",
+               "report:before")
 
 
 # Copies of the template share its MLflow store: the registry records absolute
@@ -101,11 +102,13 @@ def test_rescore_rerun_is_byte_identical(workspace):
 
 
 def units(state: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Group a visible state by publishing unit: each run folder, the report folder, the database."""
+    """Group a visible state by publishing unit: validation outputs, each run folder, the report folder, the database."""
     grouped: dict[str, dict[str, str]] = {}
     for key, value in state.items():
         if key.startswith("db:"):
             unit = "database"
+        elif key.startswith("data/interim/"):
+            unit = "data/interim"
         else:
             parts = key.split("/")
             unit = "/".join(parts[:3])
@@ -125,7 +128,9 @@ def test_rescore_killed_leaves_previous_outputs(workspace, reference_after_chang
     assert set(after_kill) == set(before)
     for unit, files in after_kill.items():
         assert files in (before[unit], after[unit]), f"{unit} is partly written after a kill at {point}"
-    if point in ("validate:after", "outputs:before_swap"):
+    if point in ("validate:before_swap", "validate:after", "outputs:before_swap"):
+        assert after_kill[f"data/scores/as_of={AS_OF}"] == before[f"data/scores/as_of={AS_OF}"]
+    if point == "validate:before_swap":
         assert after_kill == before
     rescore(workspace)
     assert visible_state(workspace) == reference_after_change
@@ -214,6 +219,8 @@ def test_lineage_names_inputs_model_and_ledger(workspace):
     chain = json.loads(result.stdout)
     assert chain["run"]["run_id"] == run_id_of(workspace)
     assert set(chain["inputs"]) >= {"customers", "invoices", "payments"}
+    raw_payments = workspace / "data" / "raw" / "sample" / chain["raw_inputs"]["payments"]["source"]
+    assert chain["raw_inputs"]["payments"]["sha256"] == hashlib.sha256(raw_payments.read_bytes()).hexdigest()
     assert chain["model"]["uri"].startswith("models:/")
     assert chain["ledger"][0]["decision_id"] == f"{run_id_of(workspace)}-C000001"
     assert "binding_rule" in json.dumps(chain["calculation_log"])

@@ -62,3 +62,29 @@ def test_lock_released_after_error(tmp_path):
             raise RuntimeError("boom")
     with run_lock(tmp_path) as lock:
         assert lock.stale_holder is None
+
+
+def test_nested_block_reuses_the_lock(tmp_path):
+    """A block inside a block on the same folder keeps the outer lock until the outer one ends."""
+    with run_lock(tmp_path, command="outer"):
+        with run_lock(tmp_path / ".", command="inner") as inner:
+            assert inner.stale_holder is None
+        recorded = json.loads((tmp_path / LOCK_NAME).read_text())
+        assert recorded["command"] == "outer"
+    assert (tmp_path / LOCK_NAME).read_text() == ""
+
+
+def test_score_stage_takes_the_lock(tmp_path):
+    """The score stage exits with code 5 while another process holds the lock of its outputs."""
+    from creditlimit.pipelines import score
+
+    holder = _start_holder(tmp_path)
+    try:
+        with pytest.raises(LockHeldError) as error:
+            score.run(params_path=tmp_path / "params.yaml", as_of=None, clean_dir=tmp_path / "clean",
+                      scores_root=tmp_path, model_alias=None)
+        assert "holder" in str(error.value)
+        assert error.value.exit_code == 5
+    finally:
+        holder.kill()
+        holder.wait()

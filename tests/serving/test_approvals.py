@@ -139,6 +139,28 @@ def test_maker_check_ignores_case(url):
         approve(url, "run1-C2", by=" SYSTEM ")
 
 
+def test_effective_limits_name_pending_decision(url):
+    """A decision waiting for a checker is named beside the limit in force, until its outcome."""
+    effective = effective_limits(url).set_index("customer_id")
+    assert effective.loc["C2", "pending_decision_id"] == "run1-C2"
+    assert pd.isna(effective.loc["C1", "pending_decision_id"])
+    approve(url, "run1-C2", by="checker")
+    reject(url, "run1-C3", by="checker", reason="collateral pledged")
+    effective = effective_limits(url).set_index("customer_id")
+    assert pd.isna(effective.loc["C2", "pending_decision_id"])
+    assert pd.isna(effective.loc["C3", "pending_decision_id"])
+
+
+def test_later_pending_increase_keeps_limit_in_force(url):
+    """An automatic decision stays in force while a later increase waits, and the wait is shown."""
+    later = _limits("2026-02-01", rows=[("C1", 60_000.0, 900_000.0, "increase")])
+    record_run_decisions(url, later, run_id="run2", made_by="system", params=PARAMS)
+    effective = effective_limits(url).set_index("customer_id")
+    assert effective.loc["C1", "limit"] == 60_000.0
+    assert effective.loc["C1", "decision_id"] == "run1-C1"
+    assert effective.loc["C1", "pending_decision_id"] == "run2-C1"
+
+
 def test_superseded_decision_cannot_be_approved(url):
     later = _limits("2026-02-01", rows=[("C2", 100_000.0, 300_000.0, "increase")])
     record_run_decisions(url, later, run_id="run2", made_by="system", params=PARAMS)
