@@ -164,7 +164,8 @@ def test_rescore_json_logs(workspace):
     entries = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert {"validate", "score", "report"} <= {entry.get("step") for entry in entries}
     summary = [entry for entry in entries if "report" in entry]
-    assert len(summary) == 1 and summary[0]["as_of"] == AS_OF
+    assert len(summary) == 1
+    assert summary[0]["as_of"] == AS_OF
     assert result.stdout == ""
 
 
@@ -178,8 +179,10 @@ def test_rescore_json_logs_failure(workspace):
     assert result.returncode == 3
     entries = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     error = entries[-1]
-    assert error["level"] == "ERROR" and error["exit_code"] == 3
-    assert "invoices.parquet" in error["message"] and "错误" in error["message"]
+    assert error["level"] == "ERROR"
+    assert error["exit_code"] == 3
+    assert "invoices.parquet" in error["message"]
+    assert "错误" in error["message"]
 
 
 def ledger_count(workspace) -> int:
