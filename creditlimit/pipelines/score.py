@@ -41,7 +41,9 @@ MAX_DAYS_AFTER_DATA = 62
 STALE_DATA_DAYS = 20
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
 # A DuckDB memory size: a number and a unit.
-MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)")
+MEMORY_LIMIT = re.compile(r"(\d+(\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)")
+# Below this many customers per batch, the fixed work of each batch dominates a run.
+MIN_BATCH_SIZE = 1000
 # Limit columns the end-of-run summary counts.
 SUMMARY_LIMIT_COLUMNS = ("action", "effective_on", "as_of", "needs_review", "current_limit", "new_limit")
 ENGINES = ("local", "spark")
@@ -97,6 +99,14 @@ register({
     "score.invalid_param": {
         "en": "Parameter score.{name} must be a whole number >= 1; got {value!r}.",
         "zh_CN": "参数 score.{name} 必须是大于等于 1 的整数；实际为 {value!r}。",
+    },
+    "score.invalid_batch_size": {
+        "en": ("Parameter score.batch_size must be a whole number of at least {minimum}; got {value!r}. "
+               "Every batch adds about a second of fixed work, so tiny batches make a run take hours. "
+               "Use 50000, or less when memory is short (see docs/operations.md)."),
+        "zh_CN": ("参数 score.batch_size 必须是不小于 {minimum} 的整数；实际为 {value!r}。"
+                  "每个批次都有约一秒的固定开销，批次过小会使一次运行耗时数小时。"
+                  "请使用 50000；内存不足时可适当减小（见 docs/operations.zh-CN.md）。"),
     },
     "score.invalid_memory_limit": {
         "en": "Parameter score.feature_memory_limit must be a size such as 1GB or 512MB; got {value!r}. It caps DuckDB's memory while the features are built; DuckDB spills to disk beyond it.",
@@ -382,7 +392,7 @@ class ScoringSetup:
             master_scale=MasterScale.from_mapping(section(params, "policy")),
             mlflow=mlflow_settings(params),
             top_k=_positive_int(score_params, "top_reasons"),
-            batch_size=_positive_int(score_params, "batch_size"),
+            batch_size=_batch_size(score_params),
             base_currency=str(section(params, "data.base_currency")),
             definition=LabelDefinition.from_mapping(section(params, "label")).to_dict(),
             max_statement_age_months=int(section(params, "features.max_statement_age_months")),
@@ -472,9 +482,17 @@ def _positive_int(score_params: Mapping[str, Any], name: str) -> int:
     return value
 
 
+def _batch_size(score_params: Mapping[str, Any]) -> int:
+    value = score_params.get("batch_size")
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_BATCH_SIZE:
+        raise ParamsError("score.invalid_batch_size", value=value, minimum=MIN_BATCH_SIZE)
+    return value
+
+
 def _memory_limit(score_params: Mapping[str, Any]) -> str:
     value = score_params.get("feature_memory_limit")
-    if not isinstance(value, str) or not MEMORY_LIMIT.fullmatch(value.strip()):
+    match = MEMORY_LIMIT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) == 0:
         raise ParamsError("score.invalid_memory_limit", value=value)
     return value.strip()
 
