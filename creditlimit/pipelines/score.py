@@ -42,6 +42,10 @@ STALE_DATA_DAYS = 20
 ACTIONS = ("increase", "decrease", "hold", "new", "suspend")
 # A DuckDB memory size: a number and a unit.
 MEMORY_LIMIT = re.compile(r"(\d+(\.\d+)?)\s*(KB|MB|GB|KiB|MiB|GiB)")
+MEMORY_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+# DuckDB needs room for its buffers even when it spills. Below about 100MB it
+# failed on the 3,000-customer demo book, so the cap starts at 256MB.
+MIN_FEATURE_MEMORY = 256e6
 # Below this many customers per batch, the fixed work of each batch dominates a run.
 MIN_BATCH_SIZE = 1000
 # Limit columns the end-of-run summary counts.
@@ -109,8 +113,12 @@ register({
                   "请使用 50000；内存不足时可适当减小（见 docs/operations.zh-CN.md）。"),
     },
     "score.invalid_memory_limit": {
-        "en": "Parameter score.feature_memory_limit must be a size such as 1GB or 512MB; got {value!r}. It caps DuckDB's memory while the features are built; DuckDB spills to disk beyond it.",
-        "zh_CN": "参数 score.feature_memory_limit 必须是 1GB 或 512MB 这样的大小；实际为 {value!r}。它限制构建特征时 DuckDB 使用的内存，超出部分由 DuckDB 写入磁盘。",
+        "en": "Parameter score.feature_memory_limit must be a size such as 1GB or 512MB, at least 256MB; got {value!r}. It caps DuckDB's memory while the features are built; DuckDB spills to disk beyond it.",
+        "zh_CN": "参数 score.feature_memory_limit 必须是 1GB 或 512MB 这样的大小，且不小于 256MB；实际为 {value!r}。它限制构建特征时 DuckDB 使用的内存，超出部分由 DuckDB 写入磁盘。",
+    },
+    "score.feature_memory_too_small": {
+        "en": "Building the features ran out of the memory score.feature_memory_limit allows ({limit}): {detail}. Raise score.feature_memory_limit in params.yaml (1GB suits a million customers).",
+        "zh_CN": "构建特征时超出了 score.feature_memory_limit 允许的内存（{limit}）：{detail}。请在 params.yaml 中调高 score.feature_memory_limit（一百万客户用 1GB 即可）。",
     },
     "score.invalid_previous_as_of": {
         "en": (
@@ -245,6 +253,8 @@ def score_book_in_batches(params: Mapping[str, Any], *, as_of: dt.date, clean_di
     batch size. The outputs equal those of :func:`score_book` in the order of the
     batches; a book of at most one batch comes out in customer order.
     """
+    import duckdb
+
     from creditlimit.features.batches import write_feature_batches
     from creditlimit.features.quarantine import quarantine_summary
     from creditlimit.features.tables import clean_table_paths, connect_tables
@@ -263,9 +273,14 @@ def score_book_in_batches(params: Mapping[str, Any], *, as_of: dt.date, clean_di
     feature_file.parent.mkdir(parents=True, exist_ok=True)
     _limit_memory(con, setup.feature_memory_limit, spill_dir=feature_file.parent / "duckdb")
     _check_as_of_in_data(con, as_of, clean_dir)
-    batches = write_feature_batches(con, as_of, feature_file, max_statement_age_months=setup.max_statement_age_months,
-                                    recent_months=setup.flag_params.recent_months, batch_size=setup.batch_size)
-    con.close()
+    try:
+        batches = write_feature_batches(con, as_of, feature_file, max_statement_age_months=setup.max_statement_age_months,
+                                        recent_months=setup.flag_params.recent_months, batch_size=setup.batch_size)
+    except duckdb.OutOfMemoryException as error:
+        raise ParamsError("score.feature_memory_too_small", limit=setup.feature_memory_limit,
+                          detail=str(error).splitlines()[0]) from error
+    finally:
+        con.close()
     if batches.customers == 0:
         raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
     quarantine = quarantine_summary(clean_dir.parent / "quarantine", as_of)
@@ -492,7 +507,7 @@ def _batch_size(score_params: Mapping[str, Any]) -> int:
 def _memory_limit(score_params: Mapping[str, Any]) -> str:
     value = score_params.get("feature_memory_limit")
     match = MEMORY_LIMIT.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None or float(match.group(1)) == 0:
+    if match is None or float(match.group(1)) * MEMORY_UNITS[match.group(3)] < MIN_FEATURE_MEMORY:
         raise ParamsError("score.invalid_memory_limit", value=value)
     return value.strip()
 

@@ -85,6 +85,9 @@ register({
 _JOIN = {"en": ", ", "zh_CN": "、"}
 _AND = {"en": " and ", "zh_CN": "并"}
 _SPECS = {spec.name: spec for spec in FEATURES}
+# Day and count features that only take whole values: a maximum of whole days,
+# today's days past due and an invoice count (means such as mean days late do not).
+WHOLE_NUMBER_FEATURES = frozenset({"max_days_late_12m", "max_dpd_now", "invoice_count_12m"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def find_restoring_changes(
     X, _unseen = model.encode(features) if n_rows else (np.empty((0, len(model.feature_names))), {})
     names = list(model.feature_names)
     moves = _feature_moves(X, names, model.monotone_constraints, params)
-    whole = _whole_columns(X, names)
+    whole = _whole_columns(names)
     candidates = _candidates(params)
 
     with np.errstate(invalid="ignore"):
@@ -191,15 +194,13 @@ def _candidates(params: ExplainParams) -> list[_Candidate]:
     return ordered
 
 
-def _whole_columns(X: np.ndarray, names: list[str]) -> set[int]:
-    """Columns of day or count features that hold whole numbers only, so moved values stay whole."""
-    columns = set()
-    for j, name in enumerate(names):
-        spec = _SPECS.get(name)
-        values = X[:, j][np.isfinite(X[:, j])]
-        if spec is not None and spec.unit in ("days", "count") and np.array_equal(values, np.round(values)):
-            columns.add(j)
-    return columns
+def _whole_columns(names: list[str]) -> set[int]:
+    """Columns of the features that are whole numbers by definition, so moved values stay whole.
+
+    Decided by the feature, not by the values at hand, so a customer gets the same
+    path whatever batch it is scored in.
+    """
+    return {j for j, name in enumerate(names) if name in WHOLE_NUMBER_FEATURES}
 
 
 def _moved(value: np.ndarray, step: float, delta: np.ndarray, whole: bool) -> np.ndarray:

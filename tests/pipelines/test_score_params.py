@@ -24,12 +24,12 @@ def test_previous_as_of_rejected(value):
         _check_previous_as_of({"as_of": "2026-01-01", "previous_as_of": value})
 
 
-@pytest.mark.parametrize("value", ["1GB", "512 MB", "1.5GiB"])
+@pytest.mark.parametrize("value", ["1GB", "512 MB", "1.5GiB", "256MB", "0.25GiB"])
 def test_memory_limit_accepted(value):
     assert _memory_limit({"feature_memory_limit": value}) == value
 
 
-@pytest.mark.parametrize("value", [None, "", "lots", "1 TB", 1024, "-1GB", "0GB", "0.0 MB"])
+@pytest.mark.parametrize("value", [None, "", "lots", "1 TB", 1024, "-1GB", "0GB", "0.0 MB", "1KB", "50MB", "255MB"])
 def test_memory_limit_rejected(value):
     """A missing or unreadable DuckDB memory size is named with an example, in both languages."""
     with pytest.raises(ParamsError, match=r"score\.feature_memory_limit must be a size such as 1GB"):

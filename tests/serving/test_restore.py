@@ -151,6 +151,22 @@ def test_restore_whole_days_stay_whole(model):
     assert days and days[0] == int(days[0])
 
 
+def test_restore_path_same_alone_and_in_book(model):
+    """A customer scored alone gets the path it gets among others: a mean of days is never rounded."""
+    paying_on_time = ExplainParams.from_mapping({**EXPLAIN, "restore_actions": {
+        "pay_on_time": {"mean_days_late_12m": 0}}})
+    late = {"max_dpd_now": 0.0, "mean_days_late_12m": 30.0}
+    target = grade_of(model, customers({**late, "mean_days_late_12m": 7.5}))[0]
+    assert grade_of(model, customers(late))[0] != target
+    alone = search(model, customers(late), [target], params=paying_on_time)
+    book = search(model, customers(late, {**late, "mean_days_late_12m": 7.25}), [target, target],
+                  params=paying_on_time)
+    changes = json.loads(alone.loc[0, "restore_changes"])
+    assert changes[0]["to"] != int(changes[0]["to"])
+    for column in ("restore_changes", "restore_en", "restore_zh"):
+        assert alone.loc[0, column] == book.loc[0, column], column
+
+
 def test_restore_infeasible_states_best_grade(model):
     """When leverage alone keeps the grade, the text states that no change was found."""
     rows = customers({"max_dpd_now": 10.0, "mean_days_late_12m": 5.0, "debt_to_assets": 1.0})
