@@ -39,8 +39,8 @@ register({
         "zh_CN": "另一个运行正持有 {folder} 的锁（{host} 上的进程 {pid}，开始于 {started}：{command}）。请等待其完成；不要删除锁文件。",
     },
     "lock.stale": {
-        "en": "A stale lock on {folder} was left by pid {pid} on {host} (started {started}), which ended without finishing. Taking it over. Each output that run may have written is wholly old or wholly new, and this run writes them again.",
-        "zh_CN": "{folder} 上有进程 {pid}（{host}，开始于 {started}）遗留的失效锁，该进程未完成即退出。现接管该锁。那次运行可能写出的每项结果要么完全是旧的、要么完全是新的，本次运行会重新写出它们。",
+        "en": "A stale lock on {folder} was left by pid {pid} on {host} (started {started}), which ended without finishing. Taking it over. Each output that run may have written is wholly old or wholly new; if it was another date or input, rerun its command to finish it: {command}",
+        "zh_CN": "{folder} 上有进程 {pid}（{host}，开始于 {started}）遗留的失效锁，该进程未完成即退出。现接管该锁。那次运行可能写出的每项结果要么完全是旧的、要么完全是新的；如果它处理的是其他日期或输入，请重新运行其命令以完成它：{command}",
     },
 })
 
@@ -106,9 +106,7 @@ def _locked(path: Path, folder: Path, command: str | None) -> Iterator[RunLock]:
 
         stale = _read_holder(handle)
         if stale:
-            message = translate("lock.stale", folder=folder, **_shown(stale))
-            log.warning("%s", translate("lock.stale", "en", folder=folder, **_shown(stale)))
-            announce(message, warning=True)
+            announce(translate("lock.stale", folder=folder, **_shown(stale)), warning=True)
         _write_holder(handle, command)
         try:
             yield RunLock(path=path, stale_holder=stale or None)

@@ -660,8 +660,6 @@ def _publish(folder: Path, *, url: str, as_of: dt.date, run_id: str, effective: 
     from creditlimit.serving.publish import publish_to_database
     from creditlimit.serving.run_writer import parquet_batches
 
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     reasons = (part[part["text_en"].notna()] for part in parquet_batches(folder / "explanations.parquet"))
     publish_to_database(url, {"credit_limits": parquet_batches(folder / "limits.parquet"),
                               "risk_flags": parquet_batches(folder / "flags.parquet"),

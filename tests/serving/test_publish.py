@@ -406,6 +406,17 @@ def test_publish_to_database_rejects_invalid_url():
         publish_to_database("not a url", {}, as_of=AS_OF, run_id="run-1")
 
 
+def test_publish_to_database_file_in_place_of_folder(tmp_path):
+    """A file where the SQLite database's folder should be is a publish error (exit 6), not a traceback."""
+    (tmp_path / "scores").write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'scores' / 'creditlimit.db'}"
+    with pytest.raises(PublishError, match=r"Cannot create the folder .*scores of the SQLite database") as raised:
+        publish_to_database(url, {"risk_flags": flags_frame()}, as_of=AS_OF, run_id="run-1")
+    assert raised.value.exit_code == 6
+    with use_locale("zh_CN"), pytest.raises(PublishError, match=r"无法创建 SQLite 数据库"):
+        publish_to_database(url, {"risk_flags": flags_frame()}, as_of=AS_OF, run_id="run-1")
+
+
 def test_atomic_output_dir_restores_stranded_previous(tmp_path):
     """A previous output stranded mid-swap by a crash is put back before the next run."""
     final_dir = tmp_path / "as_of=2026-01-01"
