@@ -168,7 +168,7 @@ def training_table(path: Path, *, rows: int, seed: int):
     The table is copied under new customer ids (``<id>#<copy>``) with its months and
     labels, and the last copy is cut at ``rows``. The numeric features of every copy
     after the first are multiplied by ``exp(N(0, 0.02^2))`` per value, so copies are not
-    exact duplicates. Missing values stay missing, and the time split sees the same months.
+    exact duplicates. Missing values stay missing, and the time split uses the same months.
     """
     import numpy as np
     import pandas as pd
@@ -386,7 +386,7 @@ TARGET_TRAIN_S = 120.0
 
 
 def _targets(runs: dict, baseline: dict, training: dict, *, baseline_size: int) -> list[str]:
-    """The issue's targets against this run's figures; a missed target says by how much and where the time went."""
+    """Return the targets table of this run's figures, and for a missed target by how much and where the time went."""
     largest = max(runs)
     big, small = runs[largest], runs[min(runs)]
     ratio = big["process_peak_mib"] / small["process_peak_mib"]

@@ -257,7 +257,6 @@ def score_book_in_batches(params: Mapping[str, Any], *, as_of: dt.date, clean_di
 
     from creditlimit.features.batches import write_feature_batches
     from creditlimit.features.quarantine import quarantine_summary
-    from creditlimit.features.tables import clean_table_paths, connect_tables
     from creditlimit.serving.batch_scorer import score_batches
     from creditlimit.serving.previous_run import find_previous_run, previous_run_manifest
     from creditlimit.serving.run_writer import PARTS_FOLDER
@@ -266,13 +265,10 @@ def score_book_in_batches(params: Mapping[str, Any], *, as_of: dt.date, clean_di
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    _check_currency(clean_dir, setup.base_currency)
-    table_paths = clean_table_paths(clean_dir)
-    con = connect_tables(table_paths)
+    table_paths, con = _open_clean_tables(setup, clean_dir, as_of)
     feature_file = writer.folder / PARTS_FOLDER / "features_in.parquet"
     feature_file.parent.mkdir(parents=True, exist_ok=True)
     _limit_memory(con, setup.feature_memory_limit, spill_dir=feature_file.parent / "duckdb")
-    _check_as_of_in_data(con, as_of, clean_dir)
     try:
         batches = write_feature_batches(con, as_of, feature_file, max_statement_age_months=setup.max_statement_age_months,
                                         recent_months=setup.flag_params.recent_months, batch_size=setup.batch_size)
@@ -333,17 +329,13 @@ def score_book(params: Mapping[str, Any], *, as_of: dt.date, clean_dir: Path, mo
     from creditlimit.features.quarantine import quarantine_summary
     from creditlimit.features.recent_behaviour import recent_behaviour
     from creditlimit.features.snapshots import build_features
-    from creditlimit.features.tables import clean_table_paths, connect_tables
     from creditlimit.serving.scorer import score_portfolio
 
     setup = ScoringSetup.from_params(params, model_alias)
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    _check_currency(clean_dir, setup.base_currency)
-    table_paths = clean_table_paths(clean_dir)
-    con = connect_tables(table_paths)
-    _check_as_of_in_data(con, as_of, clean_dir)
+    table_paths, con = _open_clean_tables(setup, clean_dir, as_of)
     features = build_features(con, [as_of], max_statement_age_months=setup.max_statement_age_months)
     if features.empty:
         raise InputDataError("score.no_customers", as_of=as_of, clean_dir=clean_dir)
@@ -495,6 +487,20 @@ def _positive_int(score_params: Mapping[str, Any], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParamsError("score.invalid_param", name=name, value=value)
     return value
+
+
+def _open_clean_tables(setup: ScoringSetup, clean_dir: Path, as_of: dt.date) -> tuple[dict[str, Path], Any]:
+    """Check the clean tables' currency and dates against the run, and open them in DuckDB.
+
+    Returns the table paths (for the manifest) and the DuckDB connection.
+    """
+    from creditlimit.features.tables import clean_table_paths, connect_tables
+
+    _check_currency(clean_dir, setup.base_currency)
+    table_paths = clean_table_paths(clean_dir)
+    con = connect_tables(table_paths)
+    _check_as_of_in_data(con, as_of, clean_dir)
+    return table_paths, con
 
 
 def _batch_size(score_params: Mapping[str, Any]) -> int:

@@ -42,9 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Limit columns the grade migration reads from the previous run.
 MIGRATION_LIMIT_COLUMNS = ("customer_id", "grade", "new_limit", "scale_version")
-# What a batch reads of the previous run: the columns the comparisons with it use
-# (previous grade and limit, early warnings, change attribution, restore targets),
-# not its texts.
+# Columns a batch reads of the previous run: those the comparisons with it use
+# (previous grade and limit, early warnings, change attribution, restore targets), not its texts.
 PREVIOUS_LIMIT_COLUMNS = tuple(dict.fromkeys((*MIGRATION_LIMIT_COLUMNS, *COMPARED_LIMIT_COLUMNS)))
 PREVIOUS_EXPLANATION_COLUMNS = ("customer_id", "feature", "value", "value_category", "contribution")
 
@@ -99,15 +98,14 @@ def score_batches(
                                  explanation_columns=PREVIOUS_EXPLANATION_COLUMNS, with_flags=False)
         result = score_portfolio(features, flag_params=batch_flag_params, master_scale=master_scale,
                                  policy=policy, as_of=as_of, base_currency=base_currency, previous=previous,
-                                 **scoring)
+                                 with_migration=False, **scoring)
         started = time.perf_counter()
         limits, flags = add_portfolio_flags(result.limits, result.flags,
                                             concentration[concentration["customer_id"].isin(ids)])
         for name, frame in (("limits", limits), ("explanations", result.explanations), ("flags", flags)):
             writer.add(name, frame)
         for name, frame in sorted(result.extra.items()):
-            if name != "grade_migration":
-                writer.add(name, frame)
+            writer.add(name, frame)
         _add_counts(actions, limits["action"])
         _add_counts(flag_counts, flags["code"])
         grades.append(limits[["customer_id", "grade"]])

@@ -79,6 +79,7 @@ def score_portfolio(
     previous: PreviousRun | None = None,
     explain_params: ExplainParams | None = None,
     quarantine: pd.DataFrame | None = None,
+    with_migration: bool = True,
 ) -> ScoreResult:
     """Score every row of ``features`` (one row per customer at ``as_of``).
 
@@ -101,6 +102,9 @@ def score_portfolio(
     quarantine : pandas.DataFrame, optional
         Quarantined input rows per customer
         (:func:`creditlimit.features.quarantine.quarantine_summary`).
+    with_migration : bool, default True
+        Count the ``grade_migration`` table. A caller that scores the book in
+        parts counts it once for the whole book instead.
 
     Returns
     -------
@@ -129,9 +133,10 @@ def score_portfolio(
         flag_params=flag_params, explain_params=explain_params, previous=previous, quarantine=quarantine,
         as_of=as_of, run_id=run_id, model_version=model_version, base_currency=base_currency, timings=timings,
     )
-    extra["grade_migration"] = grade_migration(scored["customer_id"], scored["grade"], previous,
-                                               grade_order=master_scale.grade_order,
-                                               scale_version=policy.scale_version)
+    if with_migration:
+        extra["grade_migration"] = grade_migration(scored["customer_id"], scored["grade"], previous,
+                                                   grade_order=master_scale.grade_order,
+                                                   scale_version=policy.scale_version)
     log.info("scored %d customers: %s", len(limits_out), timings)
     return ScoreResult(limits=limits_out, explanations=explanations, flags=flags, timings=timings, extra=extra)
 
@@ -141,7 +146,7 @@ def finish_scoring(features, scored, top, explanations, *, model, master_scale, 
                    timings: dict[str, float] | None = None):
     """Run every step after the model: grades, limits, flags, the previous-run comparison and explanations.
 
-    ``scored`` holds the feature rows with ``pd_12m`` and ``raw_margin``; ``top`` and
+    ``scored`` contains the feature rows with ``pd_12m`` and ``raw_margin``; ``top`` and
     ``explanations`` are the reason-code frames. The local scorer and the Spark
     engine (per bucket of whole groups) both call this. Returns the limits, the
     flags and the extra tables except ``grade_migration``, which needs the whole book.

@@ -75,7 +75,8 @@ def test_repro_raises_every_flag_kind_in_both_languages(sample_run):
     bands = yaml.safe_load((workspace / "params.yaml").read_text())["flags"]["overdue_days"]
     kinds = set(SEVERITY) | {f"overdue_{days}" for days in bands}
     assert kinds - set(flags["code"]) == set()
-    assert flags["text_zh"].str.len().gt(0).all() and flags["text_en"].str.len().gt(0).all()
+    assert flags["text_zh"].str.len().gt(0).all()
+    assert flags["text_en"].str.len().gt(0).all()
     assert not flags["text_zh"].str.contains("{", regex=False).any()
     assert flags["text_zh"].str.contains(r"[\u4e00-\u9fff]").all()
 

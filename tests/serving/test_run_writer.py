@@ -18,13 +18,19 @@ def _parts():
     return first, second
 
 
+def _write_parts(folder, name, *frames):
+    """Add each frame as a part of table ``name`` and finish the writer."""
+    writer = RunWriter(folder)
+    for frame in frames:
+        writer.add(name, frame)
+    writer.finish()
+    return writer
+
+
 def test_parts_read_back_as_the_whole_frame(tmp_path):
     """A column missing in every row of one part takes its type from the others; rows keep their order."""
     first, second = _parts()
-    writer = RunWriter(tmp_path)
-    writer.add("limits", first)
-    writer.add("limits", second)
-    writer.finish()
+    writer = _write_parts(tmp_path, "limits", first, second)
     write_parquet(pd.concat([first, second], ignore_index=True), tmp_path / "whole.parquet")
     got = pd.read_parquet(tmp_path / "limits.parquet")
     pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "whole.parquet"))
@@ -36,10 +42,7 @@ def test_parts_read_back_as_the_whole_frame(tmp_path):
 def test_csv_has_one_header_and_matches_one_frame(tmp_path):
     """The CSV starts with the byte-order mark, has one header row and equals the one-frame CSV."""
     first, second = _parts()
-    writer = RunWriter(tmp_path)
-    writer.add("flags", first.assign(note="x"))
-    writer.add("flags", second)
-    writer.finish()
+    _write_parts(tmp_path, "flags", first.assign(note="x"), second)
     write_csv(pd.concat([first.assign(note="x"), second], ignore_index=True), tmp_path / "whole.csv")
     written = (tmp_path / "flags.csv").read_bytes()
     assert written.startswith(codecs.BOM_UTF8)
@@ -50,19 +53,13 @@ def test_csv_has_one_header_and_matches_one_frame(tmp_path):
 def test_one_part_is_byte_identical_to_write_parquet(tmp_path):
     """A table of one part gives the same bytes as writing the frame at once, so small runs are unchanged."""
     first, _ = _parts()
-    writer = RunWriter(tmp_path / "run")
-    writer.add("limits", first)
-    writer.finish()
+    _write_parts(tmp_path / "run", "limits", first)
     write_parquet(first, tmp_path / "whole.parquet")
     assert (tmp_path / "run" / "limits.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
 
 
 def test_parquet_batches_yield_one_frame_per_part(tmp_path):
-    first, second = _parts()
-    writer = RunWriter(tmp_path)
-    writer.add("limits", first)
-    writer.add("limits", second)
-    writer.finish()
+    _write_parts(tmp_path, "limits", *_parts())
     sizes = [len(frame) for frame in parquet_batches(tmp_path / "limits.parquet", columns=["customer_id"])]
     assert sizes == [2, 1]
 

@@ -44,7 +44,7 @@ def runs(tmp_path_factory):
     workspace = make_workspace(root, TINY_OVERLAY)
     run_in(workspace, "dvc", "repro", "score")
 
-    # The Spark run sees the same previous run as the local one did.
+    # The Spark run compares with the same previous run as the local one did.
     spark_root = workspace / "spark_scores"
     spark_root.mkdir()
     shutil.copytree(workspace / "data" / "scores" / f"as_of={PREVIOUS_AS_OF}", spark_root / f"as_of={PREVIOUS_AS_OF}")
